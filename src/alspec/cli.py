@@ -1,0 +1,494 @@
+"""`alspec <step>`: one command per workflow step, so every rule also runs by hand.
+
+Option defaults come from the configuration schema, so a step run by hand behaves as
+it does in the workflow. Heavy libraries (TensorFlow) load only in the steps that
+need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from alspec import config as cfg
+from alspec.io import read_json, read_table, write_json, write_table
+
+Command = Callable[[argparse.Namespace], None]
+COMMANDS: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None], str]] = {}
+
+
+def command(name: str, help: str, options: Callable[[argparse.ArgumentParser], None]):
+    """Register the decorated function as step `name`; `options` adds its arguments."""
+
+    def register(run: Command) -> Command:
+        COMMANDS[name] = (run, options, help)
+        return run
+
+    return register
+
+
+# --- config ---------------------------------------------------------------------------------
+
+
+def _config_options(p: argparse.ArgumentParser) -> None:
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--file", type=Path, help="YAML config file to check")
+    source.add_argument("--json", help="config as JSON text (how the workflow records it)")
+    p.add_argument("--out", type=Path, help="write the resolved config (YAML) here")
+
+
+@command("config", "validate a configuration, fill in defaults, print or write it", _config_options)
+def run_config(args: argparse.Namespace) -> None:
+    resolved = cfg.load(args.file) if args.file else cfg.resolve(json.loads(args.json))
+    text = yaml.safe_dump(resolved, sort_keys=False)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    else:
+        print(text, end="")
+
+
+# --- survey and pool ------------------------------------------------------------------------
+
+
+def _simulate_options(p: argparse.ArgumentParser) -> None:
+    rates = cfg.default("simulate", "rates")
+    p.add_argument(
+        "--out", type=Path, required=True, help="writes OUT/spectra/ and OUT/truth.parquet"
+    )
+    p.add_argument("--n-spectra", type=int, default=cfg.default("simulate", "n_spectra"))
+    p.add_argument("--single-peak-rate", type=float, default=rates.get("single_peak", 0.012))
+    p.add_argument("--double-peak-rate", type=float, default=rates.get("double_peak", 0.008))
+    p.add_argument("--snr", type=float, nargs=2, default=cfg.default("simulate", "snr"))
+    p.add_argument("--seed", type=int, default=cfg.default("simulate", "seed"))
+
+
+@command("simulate", "write a synthetic LAMOST-format survey with a truth table", _simulate_options)
+def run_simulate(args: argparse.Namespace) -> None:
+    from alspec.simulate import simulate_survey
+
+    rates = {"single_peak": args.single_peak_rate, "double_peak": args.double_peak_rate}
+    truth = simulate_survey(args.out, args.n_spectra, rates, tuple(args.snr), args.seed)
+    print(
+        f"wrote {len(truth)} spectra to {args.out / 'spectra'}: "
+        + ", ".join(f"{k} {v}" for k, v in truth["label"].value_counts().items())
+    )
+
+
+def _ingest_options(p: argparse.ArgumentParser) -> None:
+    grid = cfg.default("pool", "grid")
+    p.add_argument("files", nargs="+", help="FITS files, directories, globs, or lists of paths")
+    p.add_argument("--store", type=Path, required=True, help="the pool's Zarr store to write")
+    p.add_argument("--catalog", type=Path, required=True)
+    p.add_argument("--quarantine", type=Path, required=True)
+    p.add_argument(
+        "--grid",
+        type=float,
+        nargs=3,
+        metavar=("START", "STOP", "LOG10_STEP"),
+        default=[grid["start"], grid["stop"], grid["log10_step"]],
+    )
+    p.add_argument("--metadata", nargs="*", default=cfg.default("pool", "metadata"))
+    p.add_argument("--block-size", type=int, default=cfg.default("pool", "block_size"))
+
+
+@command("ingest", "read spectrum files into the pool's Zarr store", _ingest_options)
+def run_ingest(args: argparse.Namespace) -> None:
+    from alspec.pool import discover_files, ingest
+    from alspec.preprocess import log_wavelength_grid
+
+    files = discover_files(args.files)
+    catalog = ingest(
+        files,
+        args.store,
+        args.catalog,
+        args.quarantine,
+        log_wavelength_grid(*args.grid),
+        args.metadata,
+        args.block_size,
+    )
+    print(f"ingested {len(catalog)} of {len(files)} files into {args.store}")
+
+
+def _window_options(p: argparse.ArgumentParser) -> None:
+    window = cfg.default("window")
+    p.add_argument("--pool", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--range",
+        type=float,
+        nargs=2,
+        metavar=("START", "STOP"),
+        default=[window["start"], window["stop"]],
+    )
+    p.add_argument("--points", type=int, default=window["points"])
+    p.add_argument("--block-size", type=int, default=cfg.default("pool", "block_size"))
+
+
+@command("window", "extract and standardise the spectral window the CNN reads", _window_options)
+def run_window(args: argparse.Namespace) -> None:
+    from alspec.pool import window
+    from alspec.preprocess import window_grid
+
+    window(args.pool, args.out, window_grid(*args.range, args.points), args.block_size)
+
+
+# --- labels ---------------------------------------------------------------------------------
+
+
+def _cold_start_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--window", type=Path, required=True)
+    p.add_argument("--size", type=int, default=cfg.default("initial", "size"))
+    p.add_argument("--seed", type=int, default=cfg.default("initial", "seed"))
+    p.add_argument("--out", type=Path, required=True)
+
+
+@command(
+    "cold-start", "draw a random batch of the pool for the first labels (FR5)", _cold_start_options
+)
+def run_cold_start(args: argparse.Namespace) -> None:
+    from alspec.pool import open_pool
+    from alspec.query import random_batch
+
+    window = open_pool(args.window)
+    ids = window.id.values[window.valid.values]
+    write_table(random_batch(ids, args.size, np.random.default_rng(args.seed)), args.out)
+
+
+def _classes_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--classes", nargs="+", default=cfg.default("classes"))
+
+
+def _training_set_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("labels", nargs="+", type=Path, help="label tables, oldest first")
+    _classes_option(p)
+    p.add_argument("--out", type=Path, required=True)
+
+
+@command(
+    "training-set",
+    "merge label tables; a later answer replaces an earlier one",
+    _training_set_options,
+)
+def run_training_set(args: argparse.Namespace) -> None:
+    from alspec import labels
+
+    tables = [read_table(path, required=("id", "label")) for path in args.labels]
+    for path, table in zip(args.labels, tables, strict=True):
+        labels.check(table, args.classes, str(path))
+    merged = labels.merge(tables)
+    write_table(merged, args.out)
+    print(
+        f"training set: {len(merged)} labelled spectra: "
+        + ", ".join(f"{k} {v}" for k, v in merged["label"].value_counts().items())
+    )
+
+
+# --- model ----------------------------------------------------------------------------------
+
+
+def _train_options(p: argparse.ArgumentParser) -> None:
+    model = cfg.default("model")
+    p.add_argument("--window", type=Path, required=True)
+    p.add_argument("--training-set", type=Path, required=True)
+    _classes_option(p)
+    p.add_argument("--architecture", choices=["seed003", "slim"], default=model["architecture"])
+    p.add_argument("--epochs", type=int, default=model["epochs"])
+    p.add_argument("--batch-size", type=int, default=model["batch_size"])
+    p.add_argument("--learning-rate", type=float, default=model["learning_rate"])
+    p.add_argument("--seed", type=int, default=model["seed"])
+    p.add_argument("--model", type=Path, required=True, help="where to save the model (.keras)")
+    p.add_argument("--report", type=Path, required=True, help="training history (JSON)")
+
+
+@command("train", "train the CNN on the labelled windows", _train_options)
+def run_train(args: argparse.Namespace) -> None:
+    from alspec import labels, models
+    from alspec.io import atomic_output
+    from alspec.pool import select
+
+    examples = labels.training_examples(read_table(args.training_set), args.classes)
+    windows = select(args.window, list(examples["id"]))
+    usable = windows.valid.values
+    if not usable.all():
+        print(f"train: {int((~usable).sum())} labelled spectra have no usable window, left out")
+    x, y = windows.flux.values[usable], examples["target"].to_numpy()[usable]
+    model, history = models.train(
+        x,
+        y,
+        len(args.classes),
+        args.architecture,
+        args.epochs,
+        args.batch_size,
+        args.learning_rate,
+        args.seed,
+    )
+    with atomic_output(args.model) as tmp:
+        model.save(tmp)
+    counts = {c: int((y == i).sum()) for i, c in enumerate(args.classes)}
+    write_json(
+        {
+            "classes": args.classes,
+            "examples": counts,
+            "architecture": args.architecture,
+            "parameters": model.count_params(),
+            "history": history,
+        },
+        args.report,
+    )
+
+
+def _predict_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--window", type=Path, required=True)
+    p.add_argument("--model", type=Path, required=True)
+    _classes_option(p)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--block-size", type=int, default=8192)
+
+
+@command(
+    "predict", "classify every spectrum of the pool: probabilities and entropy", _predict_options
+)
+def run_predict(args: argparse.Namespace) -> None:
+    from alspec import models
+
+    model = models.load(str(args.model), args.classes)
+    n = models.predict_pool(model, str(args.window), args.classes, str(args.out), args.block_size)
+    print(f"predicted {n} spectra into {args.out}")
+
+
+# --- query, oracle, evaluation ----------------------------------------------------------------
+
+
+def _interest_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--classes-of-interest", nargs="+", default=cfg.default("classes_of_interest"))
+
+
+def _query_options(p: argparse.ArgumentParser) -> None:
+    query = cfg.default("query")
+    p.add_argument("--predictions", type=Path, required=True)
+    p.add_argument(
+        "--training-set", type=Path, required=True, help="answers so far: never re-asked"
+    )
+    _interest_option(p)
+    p.add_argument("--batch-size", type=int, default=query["batch_size"])
+    p.add_argument("--random-sample-size", type=int, default=query["random_sample_size"])
+    p.add_argument("--seed", type=int, default=query["seed"])
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--candidates", type=Path, required=True)
+
+
+@command("query", "choose the batch to ask: most uncertain plus random candidates", _query_options)
+def run_query(args: argparse.Namespace) -> None:
+    from alspec.query import candidates, select_batch
+
+    predictions = read_table(args.predictions)
+    answered = read_table(args.training_set, required=("id", "label"))
+    batch = select_batch(
+        predictions,
+        answered["id"],
+        args.classes_of_interest,
+        args.batch_size,
+        args.random_sample_size,
+        np.random.default_rng(args.seed),
+    )
+    found = candidates(predictions, answered, args.classes_of_interest)
+    write_table(batch, args.out)
+    write_table(found, args.candidates)
+    print(f"query: {len(batch)} spectra to label; {len(found)} candidates")
+
+
+def _oracle_options(p: argparse.ArgumentParser, pushing: bool) -> None:
+    ls = cfg.default("oracle", "labelstudio")
+    p.add_argument("--backend", choices=["simulated", "labelstudio"], required=True)
+    p.add_argument("--query", type=Path, required=True)
+    p.add_argument("--batch", required=True, help="name of the batch, e.g. iterations/2")
+    p.add_argument("--receipt", type=Path, required=True, help="what push recorded (JSON)")
+    _classes_option(p)
+    p.add_argument("--token-file", type=Path, default=ls["token_file"])
+    if pushing:
+        p.add_argument("--window", type=Path, help="window store (labelstudio: shown on the page)")
+        p.add_argument("--catalog", type=Path, help="pool catalogue (labelstudio: metadata shown)")
+        p.add_argument("--url", default=ls["url"])
+        p.add_argument("--project", default=ls["project"])
+    else:
+        p.add_argument("--truth", type=Path, help="truth table (simulated backend)")
+        p.add_argument("--out", type=Path, required=True)
+
+
+@command("push", "send a query batch to the oracle", lambda p: _oracle_options(p, pushing=True))
+def run_push(args: argparse.Namespace) -> None:
+    query = read_table(args.query, required=("id", "score", "reason", "predicted"))
+    if args.backend == "simulated":
+        from alspec.oracles import simulated
+
+        receipt = simulated.push(query, args.batch)
+    else:
+        from alspec.oracles import labelstudio
+
+        catalog = read_table(args.catalog)
+        receipt = labelstudio.push(
+            query,
+            args.window,
+            catalog,
+            args.batch,
+            args.url,
+            args.project,
+            args.token_file,
+            args.classes,
+        )
+    write_json(receipt, args.receipt)
+    print(f"push: {len(query)} spectra of batch {args.batch} sent to the {args.backend} oracle")
+
+
+@command("pull", "collect the oracle's answers to a batch", lambda p: _oracle_options(p, False))
+def run_pull(args: argparse.Namespace) -> None:
+    from alspec import labels
+
+    query = read_table(args.query, required=("id", "score", "reason", "predicted"))
+    receipt = read_json(args.receipt)
+    if receipt["backend"] != args.backend:
+        raise ValueError(
+            f"{args.receipt}: the batch was pushed to {receipt['backend']}, "
+            f"not {args.backend}: push it again"
+        )
+    if args.backend == "simulated":
+        from alspec.oracles import simulated
+
+        if args.truth is None:
+            raise ValueError("pull: the simulated oracle needs --truth (oracle.truth)")
+        answers = simulated.pull(query, args.truth, args.batch)
+    else:
+        from alspec.oracles import labelstudio
+
+        answers = labelstudio.pull(receipt, query, args.classes, args.token_file)
+    labels.check(answers, args.classes, f"answers to batch {args.batch}")
+    write_table(answers, args.out)
+    print(f"pull: {len(answers)} answers to batch {args.batch}")
+
+
+def _evaluate_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--iteration", type=int, required=True)
+    p.add_argument("--labels", type=Path, required=True, help="the oracle's answers to this batch")
+    p.add_argument("--training-set", type=Path, required=True)
+    p.add_argument("--predictions", type=Path, required=True)
+    p.add_argument("--candidates", type=Path, required=True)
+    _classes_option(p)
+    _interest_option(p)
+    p.add_argument("--truth", type=Path, help="optional truth table to score predictions against")
+    p.add_argument("--confidence", type=float, default=cfg.default("evaluation", "confidence"))
+    p.add_argument("--out", type=Path, required=True)
+
+
+@command(
+    "evaluate",
+    "estimate the candidates' precision; score against a truth if known",
+    _evaluate_options,
+)
+def run_evaluate(args: argparse.Namespace) -> None:
+    from alspec import metrics
+
+    answers = read_table(args.labels, required=("id", "label", "reason", "predicted"))
+    found = read_table(args.candidates)
+    estimate = metrics.candidate_precision(answers, args.classes_of_interest, args.confidence)
+    report = {
+        "iteration": args.iteration,
+        "training_set_size": len(read_table(args.training_set)),
+        "candidates": len(found),
+        "candidates_predicted": int((found["source"] == "predicted").sum()),
+        "candidate_precision": estimate,
+    }
+    if args.truth:
+        report["truth"] = metrics.truth_scores(
+            read_table(args.predictions),
+            read_table(args.truth, required=("id", "label")),
+            args.classes,
+            args.classes_of_interest,
+        )
+    write_json(report, args.out)
+    print(summary_line(report))
+
+
+def summary_line(report: dict) -> str:
+    """One line per iteration: the numbers an astronomer watches."""
+    estimate = report["candidate_precision"]
+    line = f"iteration {report['iteration']}: {report['training_set_size']} labels, "
+    line += f"{report['candidates']} candidates"
+    if estimate["precision"] is not None:
+        low, high = estimate["precision_interval"]
+        line += (
+            f", precision {estimate['precision']:.2f} "
+            f"[{low:.2f}, {high:.2f}] from {estimate['sample_size']} random candidates"
+        )
+    truth = report.get("truth")
+    if truth:
+        f1 = ", ".join(f"{c} {truth['per_class'][c]['f1']:.2f}" for c in truth["interest"])
+        line += f"; F1 against the truth: {f1}"
+    return line
+
+
+def _report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("results", type=Path, nargs="?", default=Path("results"))
+
+
+@command("report", "print each iteration's performance", _report_options)
+def run_report(args: argparse.Namespace) -> None:
+    reports = sorted(
+        args.results.glob("iterations/*/performance.json"), key=lambda p: int(p.parent.name)
+    )
+    if not reports:
+        raise FileNotFoundError(f"{args.results}: no iterations/*/performance.json yet")
+    for path in reports:
+        print(summary_line(read_json(path)))
+    print(
+        f"results: {args.results.resolve()}/iterations/<n>/ (predictions, query, candidates, "
+        "labels, model, performance)"
+    )
+
+
+# --- entry point ----------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="alspec", description=__doc__.splitlines()[0])
+    steps = top.add_subparsers(dest="step", required=True, metavar="<step>")
+    for name, (run, options, help_text) in COMMANDS.items():
+        sub = steps.add_parser(name, help=help_text, description=help_text)
+        options(sub)
+        sub.set_defaults(run=run)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from alspec.formats import SpectrumFileError
+    from alspec.labels import LabelError
+    from alspec.oracles import BatchIncomplete, OracleUnavailable
+
+    try:
+        args.run(args)
+    except BatchIncomplete as incomplete:
+        print(f"alspec {args.step}: {incomplete}", file=sys.stderr)
+        return 3
+    except (
+        cfg.ConfigError,
+        SpectrumFileError,
+        LabelError,
+        OracleUnavailable,
+        FileNotFoundError,
+        KeyError,
+        ValueError,
+    ) as error:
+        print(f"alspec {args.step}: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

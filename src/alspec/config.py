@@ -1,0 +1,109 @@
+"""The workflow configuration: validated against the JSON Schema, defaults filled in.
+
+Snakemake validates `config/config.yaml` with the same schema file
+(`workflow/schemas/config.schema.yaml` links here); this module lets the CLI do the
+same for a config written by hand.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+SCHEMA_FILE = "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """A configuration that does not satisfy the schema or its cross-field rules."""
+
+
+def schema() -> dict[str, Any]:
+    return yaml.safe_load(resources.files("alspec").joinpath(SCHEMA_FILE).read_text())
+
+
+def _fill_defaults(validator_class: type) -> type:
+    """A validator that also writes each property's default (the jsonschema FAQ recipe)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema) -> Iterator:
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema:
+                    instance.setdefault(name, _copy(subschema["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _copy(value: Any) -> Any:
+    return yaml.safe_load(yaml.safe_dump(value))
+
+
+def resolve(config: dict[str, Any]) -> dict[str, Any]:
+    """Validate `config` in place, fill in defaults and check the cross-field rules."""
+    validator = _fill_defaults(jsonschema.Draft202012Validator)(schema())
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ConfigError(
+            "invalid configuration:\n" + "\n".join(f"  {_where(e)}: {e.message}" for e in errors)
+        )
+    check_consistency(config)
+    return config
+
+
+def check_consistency(config: dict[str, Any]) -> None:
+    """Rules JSON Schema cannot express: they relate several keys."""
+    unknown = set(config["classes_of_interest"]) - set(config["classes"])
+    if unknown:
+        raise ConfigError(
+            f"classes_of_interest: {sorted(unknown)} are not among classes {config['classes']}"
+        )
+    if "unsure" in config["classes"]:
+        raise ConfigError("classes: 'unsure' is reserved for the oracle's 'do not know' answer")
+    if config["initial"]["source"] == "labelled" and not config["initial"]["labelled_set"]:
+        raise ConfigError("initial.labelled_set: required when initial.source is 'labelled'")
+    if config["oracle"]["backend"] == "simulated" and not config["oracle"]["truth"]:
+        raise ConfigError("oracle.truth: required when oracle.backend is 'simulated'")
+    grid = config["pool"]["grid"]
+    if grid["stop"] <= grid["start"]:
+        raise ConfigError("pool.grid: stop must be greater than start")
+    window = config["window"]
+    if not grid["start"] <= window["start"] < window["stop"] <= grid["stop"]:
+        raise ConfigError("window: start < stop, both inside pool.grid")
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(p) for p in error.absolute_path) or "(top level)"
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file and resolve it; errors name the file and the key."""
+    path = Path(path)
+    try:
+        config = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from error
+    try:
+        return resolve(config)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from error
+
+
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    return resolve({})
+
+
+def default(*keys: str) -> Any:
+    """The default of a key path, e.g. default("model", "epochs"): CLI options use it so
+    that a step run by hand behaves as it does in the workflow."""
+    value = _defaults()
+    for key in keys:
+        value = value[key]
+    return _copy(value)

@@ -1,0 +1,67 @@
+"""File-level helpers shared by every step: atomic outputs and label tables."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary sibling of `path`, moved into place only if the block succeeds.
+
+    A step killed midway thus never leaves a partial file or store under the real name.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".partial-{path.name}")  # same suffix: some writers insist on it
+    _remove(tmp)
+    try:
+        yield tmp
+    except BaseException:
+        _remove(tmp)
+        raise
+    _remove(path)
+    os.replace(tmp, path)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def read_table(path: str | Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a Parquet or CSV table; a missing column is an error naming file and column."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    table = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing}; it has {list(table.columns)}")
+    if "id" in table.columns:
+        table["id"] = table["id"].astype(str)
+    return table
+
+
+def write_table(table: pd.DataFrame, path: str | Path) -> None:
+    with atomic_output(path) as tmp:
+        table.to_parquet(tmp, index=False)
+
+
+def write_json(data: dict[str, Any], path: str | Path) -> None:
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: str | Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text())

@@ -1,0 +1,50 @@
+"""Label tables: what the oracle said about which spectrum, merged across batches.
+
+A label table has one row per answer: `id`, `label`, and where known `comment`,
+`annotator`, `batch`, `reason` (why the spectrum was asked) and `predicted` (the
+class the model predicted when it asked). "unsure" answers stay in the table, so
+the spectrum is never asked again, but never train a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+UNSURE = "unsure"
+COLUMNS = ("id", "label", "comment", "annotator", "batch", "reason", "predicted")
+
+
+class LabelError(ValueError):
+    """An answer that is not one of the configured classes; names the spectrum."""
+
+
+def check(labels: pd.DataFrame, classes: Sequence[str], source: str) -> None:
+    allowed = {*classes, UNSURE}
+    bad = labels.loc[~labels["label"].isin(allowed)]
+    if len(bad):
+        examples = ", ".join(f"{r.id}: {r.label!r}" for r in bad.head(5).itertuples())
+        raise LabelError(
+            f"{source}: {len(bad)} label(s) not among {sorted(allowed)} (id: label): {examples}"
+        )
+
+
+def normalise(labels: pd.DataFrame) -> pd.DataFrame:
+    """The standard columns, missing ones empty, ids as strings."""
+    table = labels.reindex(columns=list(COLUMNS))
+    table["id"] = table["id"].astype(str)
+    return table.fillna({"comment": "", "annotator": "", "batch": "", "reason": ""})
+
+
+def merge(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """All answers so far, one per spectrum; a later table's answer replaces an earlier one."""
+    combined = pd.concat([normalise(t) for t in tables], ignore_index=True)
+    return combined.drop_duplicates("id", keep="last").reset_index(drop=True)
+
+
+def training_examples(labels: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame:
+    """The answers that train a model: every label except "unsure", with its class index."""
+    usable = labels.loc[labels["label"] != UNSURE, ["id", "label"]].copy()
+    usable["target"] = usable["label"].map({c: i for i, c in enumerate(classes)})
+    return usable.reset_index(drop=True)

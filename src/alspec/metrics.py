@@ -1,0 +1,77 @@
+"""How good are the candidates? Estimates from the oracle's answers, scores against a truth."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
+from sklearn.metrics import f1_score, precision_score, recall_score
+
+from alspec.labels import UNSURE
+from alspec.query import RANDOM
+
+
+def binomial_interval(successes: int, trials: int, confidence: float) -> tuple[float, float]:
+    """Clopper-Pearson interval: exact, so honest for the small samples an oracle labels."""
+    if trials == 0:
+        return 0.0, 1.0
+    interval = binomtest(successes, trials).proportion_ci(confidence, method="exact")
+    return float(interval.low), float(interval.high)
+
+
+def candidate_precision(
+    labels: pd.DataFrame, classes_of_interest: Sequence[str], confidence: float
+) -> dict[str, object]:
+    """Precision of the candidates from the random sample of them the oracle labelled (FR12).
+
+    Its complement is the estimated error of the candidate list (seed 002). "unsure"
+    answers are left out. `agreement` is the share whose label equals the predicted class.
+    """
+    sample = labels.loc[(labels["reason"] == RANDOM) & (labels["label"] != UNSURE)]
+    n = len(sample)
+    hits = int(sample["label"].isin(set(classes_of_interest)).sum())
+    agree = int((sample["label"] == sample["predicted"]).sum())
+    low, high = binomial_interval(hits, n, confidence)
+    return {
+        "sample_size": n,
+        "precision": hits / n if n else None,
+        "precision_interval": [low, high],
+        "estimated_error": 1 - hits / n if n else None,
+        "agreement": agree / n if n else None,
+        "agreement_interval": list(binomial_interval(agree, n, confidence)),
+        "confidence": confidence,
+    }
+
+
+def truth_scores(
+    predictions: pd.DataFrame,
+    truth: pd.DataFrame,
+    classes: Sequence[str],
+    classes_of_interest: Sequence[str],
+) -> dict[str, object]:
+    """Per-class F1, precision, recall of the predictions against a known truth, and the
+    F1 of "any class of interest" against the rest (how well candidates are found)."""
+    joined = predictions[["id", "predicted"]].merge(truth[["id", "label"]], on="id")
+    y_true, y_pred = joined["label"].to_numpy(), joined["predicted"].to_numpy()
+    interesting = list(classes_of_interest)
+    per_class = {
+        name: {"f1": float(f), "precision": float(p), "recall": float(r)}
+        for name, f, p, r in zip(
+            classes,
+            f1_score(y_true, y_pred, labels=list(classes), average=None, zero_division=0),
+            precision_score(y_true, y_pred, labels=list(classes), average=None, zero_division=0),
+            recall_score(y_true, y_pred, labels=list(classes), average=None, zero_division=0),
+            strict=True,
+        )
+    }
+    return {
+        "spectra": len(joined),
+        "interest": interesting,
+        "per_class": per_class,
+        "interest_f1": float(
+            f1_score(np.isin(y_true, interesting), np.isin(y_pred, interesting), zero_division=0)
+        ),
+        "interest_macro_f1": float(np.mean([per_class[c]["f1"] for c in interesting])),
+    }

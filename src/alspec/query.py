@@ -1,0 +1,84 @@
+"""Which spectra to ask the oracle about: uncertainty sampling plus a random check.
+
+Each iteration asks the k spectra whose prediction has the highest entropy (FR11)
+and a random sample of the candidates, the spectra predicted in a class of interest,
+whose answers estimate how reliable the candidates are (FR12).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+import numpy as np
+import pandas as pd
+
+UNCERTAIN, RANDOM, COLD_START = "uncertain", "random", "cold_start"
+
+
+def entropy(probabilities: np.ndarray) -> np.ndarray:
+    """Shannon entropy in bits of each row of class probabilities (seed 003 section 2.2.2)."""
+    p = np.clip(probabilities, 1e-12, 1.0)
+    return -(probabilities * np.log2(p)).sum(axis=1)
+
+
+def probability_columns(classes: Sequence[str]) -> list[str]:
+    return [f"p_{c}" for c in classes]
+
+
+def select_batch(
+    predictions: pd.DataFrame,
+    exclude: Collection[str],
+    classes_of_interest: Collection[str],
+    batch_size: int,
+    random_sample_size: int,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """The query batch: `id`, `score` (entropy), `reason`, `predicted`, `probability`.
+
+    The random sample is drawn from all unanswered candidates first, so that it is an
+    unbiased sample of what the model would hand over; the `batch_size` most uncertain
+    of the remaining spectra follow. Spectra in `exclude` (answered) are never asked.
+    """
+    pool = predictions.loc[~predictions["id"].isin(set(exclude))]
+    candidates = pool.loc[pool["predicted"].isin(set(classes_of_interest))]
+    chosen = rng.choice(len(candidates), min(random_sample_size, len(candidates)), replace=False)
+    random_sample = candidates.iloc[np.sort(chosen)]
+    ranked = pool.drop(random_sample.index).nlargest(batch_size, "entropy")
+    batch = pd.concat(
+        [ranked.assign(reason=UNCERTAIN), random_sample.assign(reason=RANDOM)], ignore_index=True
+    )
+    return batch.rename(columns={"entropy": "score"})[
+        ["id", "score", "reason", "predicted", "probability"]
+    ]
+
+
+def random_batch(ids: Sequence[str], size: int, rng: np.random.Generator) -> pd.DataFrame:
+    """A cold-start batch: `size` spectra drawn at random from the pool (FR5)."""
+    chosen = np.sort(rng.choice(len(ids), min(size, len(ids)), replace=False))
+    return pd.DataFrame(
+        {
+            "id": np.asarray(ids, dtype=object)[chosen],
+            "score": 0.0,
+            "reason": COLD_START,
+            "predicted": None,
+            "probability": np.nan,
+        }
+    )
+
+
+def candidates(
+    predictions: pd.DataFrame, labels: pd.DataFrame, classes_of_interest: Collection[str]
+) -> pd.DataFrame:
+    """Spectra predicted in a class of interest and not yet answered, plus those the
+    oracle confirmed in one (seed 002): `id`, `label`, `probability`, `source`."""
+    interesting = set(classes_of_interest)
+    answered = set(labels["id"])
+    predicted = predictions.loc[
+        predictions["predicted"].isin(interesting) & ~predictions["id"].isin(answered),
+        ["id", "predicted", "probability"],
+    ].rename(columns={"predicted": "label"})
+    confirmed = labels.loc[labels["label"].isin(interesting), ["id", "label"]]
+    return pd.concat(
+        [predicted.assign(source="predicted"), confirmed.assign(probability=1.0, source="oracle")],
+        ignore_index=True,
+    )

@@ -1,0 +1,311 @@
+"""A synthetic LAMOST-like survey in which a few percent of the stars show Hα emission.
+
+Each spectrum is rendered on an oversampled log-λ grid in the star's rest frame
+physics: a Planck continuum, Balmer absorption whose depth peaks near 9,500 K
+(A stars), metal lines and TiO bands that grow in cooler stars, and, for Be stars,
+single- or double-peaked Hα emission (Hβ weaker, by the Balmer decrement). It is
+shifted by its radial velocity, absorbed by the telluric A and B bands, blurred to
+the resolving power of LAMOST (R ≈ 1,800), binned onto the LAMOST pixels and
+multiplied by a smooth instrument response. Observation adds noise for the
+spectrum's S/N, masked bad pixels and a few unmasked cosmic-ray spikes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.ndimage import gaussian_filter1d
+from scipy.special import expit
+from tqdm import tqdm
+
+from alspec.formats import Spectrum, write_lamost
+from alspec.io import atomic_output, write_table
+
+C_KMS = 299_792.458
+HC_OVER_K = 1.438777e8  # Å K
+OTHER = "other"
+EMISSION_CLASSES = ("single_peak", "double_peak")
+
+# Vacuum rest wavelengths (Å).
+BALMER = (6564.61, 4862.68, 4341.69, 4102.89, 3971.20)
+HALPHA, HBETA = BALMER[0], BALMER[1]
+STRONG_METAL_LINES = (  # (wavelength, depth at full strength)
+    (3934.78, 0.8),
+    (3969.59, 0.7),  # Ca II K, H
+    (4227.92, 0.5),
+    (4384.8, 0.3),
+    (5168.76, 0.4),
+    (5174.13, 0.4),
+    (5185.05, 0.45),  # Ca I, Fe I, Mg b
+    (5271.2, 0.3),
+    (5330.0, 0.2),
+    (5894.9, 0.5),
+    (5897.56, 0.5),  # Fe I, Na D
+    (6498.9, 0.15),
+    (8500.36, 0.4),
+    (8544.44, 0.5),
+    (8664.52, 0.45),  # Ba II, Ca II triplet
+)
+TIO_BANDHEADS = (5167.0, 5448.0, 6159.0, 6651.0, 7055.0, 7589.0, 8433.0)
+TELLURIC_BANDS = ((6867.0, 6884.0, 0.15), (7594.0, 7621.0, 0.35))  # B and A bands: from, to, depth
+
+# The LAMOST low-resolution pixel grid: log10 λ = COEFF0 + COEFF1 * pixel.
+LAMOST_COEFF0, LAMOST_COEFF1, LAMOST_PIXELS = 3.5682, 1e-4, 3909
+ORMASK_BADPIXEL = 1 << 1
+
+
+@dataclass(frozen=True)
+class Instrument:
+    resolving_power: float = 1800.0
+    oversample: int = 4
+
+    def wavelength(self) -> np.ndarray:
+        return 10.0 ** (LAMOST_COEFF0 + LAMOST_COEFF1 * np.arange(LAMOST_PIXELS))
+
+    def fine_log_wavelength(self) -> np.ndarray:
+        """Sub-pixel centres: `oversample` per LAMOST pixel, binned back by averaging."""
+        offsets = (np.arange(self.oversample) - (self.oversample - 1) / 2) / self.oversample
+        pixels = np.arange(LAMOST_PIXELS)[:, None] + offsets[None, :]
+        return (LAMOST_COEFF0 + LAMOST_COEFF1 * pixels).ravel()
+
+    def lsf_sigma_fine_pixels(self) -> float:
+        fwhm_log10 = np.log10(1 + 1 / self.resolving_power)
+        return fwhm_log10 / 2.3548 / (LAMOST_COEFF1 / self.oversample)
+
+
+def draw_parameters(
+    n: int, rates: Mapping[str, float], snr_range: tuple[float, float], rng: np.random.Generator
+) -> pd.DataFrame:
+    """The physical parameters of `n` stars; the label is the truth the oracle knows."""
+    p_emission = [rates.get(c, 0.0) for c in EMISSION_CLASSES]
+    if sum(p_emission) > 1:
+        raise ValueError(f"simulate.rates: emission rates sum to {sum(p_emission)} > 1")
+    label = rng.choice([OTHER, *EMISSION_CLASSES], size=n, p=[1 - sum(p_emission), *p_emission])
+    emission = label != OTHER
+    # Most survey stars are FGK; 15 % are hot; Be stars are B and early A stars.
+    cool = np.exp(rng.normal(np.log(5600), 0.18, n))
+    hot = np.exp(rng.uniform(np.log(7000), np.log(30000), n))
+    be = np.exp(rng.uniform(np.log(10000), np.log(28000), n))
+    teff = np.clip(np.where(emission, be, np.where(rng.random(n) < 0.15, hot, cool)), 3100, 35000)
+    separation = rng.uniform(200, 600, n)
+    double = label == "double_peak"
+    ra = rng.uniform(0, 360, n)
+    dec = np.degrees(np.arcsin(rng.uniform(np.sin(np.radians(-10)), np.sin(np.radians(60)), n)))
+    return pd.DataFrame(
+        {
+            "id": [str(obsid) for obsid in 100_000_000 + rng.choice(900_000_000, n, replace=False)],
+            "label": label,
+            "teff": teff.round(0),
+            "rv_kms": rng.normal(0, 40, n).round(2),
+            "snr": np.exp(rng.uniform(*np.log(snr_range), n)).round(2),
+            "ra": ra.round(6),
+            "dec": dec.round(6),
+            # Emission strength (Å, > 0) and shape; zero for stars without emission.
+            "emission_ew": np.where(emission, np.exp(rng.uniform(np.log(2), np.log(40), n)), 0.0),
+            "emission_sigma_kms": np.where(
+                double, rng.uniform(0.2, 0.35, n) * separation, rng.uniform(60, 200, n)
+            )
+            * emission,
+            "peak_separation_kms": np.where(double, separation, 0.0),
+            "violet_to_red": np.where(double, rng.uniform(0.7, 1.4, n), 1.0),
+        }
+    )
+
+
+def _gaussian(wavelength: np.ndarray, centre: float, sigma_kms: float) -> np.ndarray:
+    """A unit-area Gaussian in Å of velocity width `sigma_kms`."""
+    sigma = centre * sigma_kms / C_KMS
+    return np.exp(-0.5 * ((wavelength - centre) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
+
+
+def balmer_depth(teff: float) -> float:
+    """Central depth of the Balmer lines: strongest near 9,500 K, weak in hot and cool stars."""
+    return 0.75 * np.exp(-0.5 * (np.log(teff / 9500) / 0.55) ** 2)
+
+
+def metal_strength(teff: float) -> float:
+    return float(np.clip((7000 - teff) / 3500, 0, 1))
+
+
+def _near(wavelength: np.ndarray, centre: float, half_width: float) -> slice:
+    """The pixels of a sorted grid within `half_width` of `centre`: lines are local."""
+    lo, hi = np.searchsorted(wavelength, (centre - half_width, centre + half_width))
+    return slice(lo, hi)
+
+
+def rest_frame_spectrum(star: pd.Series, log_wavelength: np.ndarray) -> np.ndarray:
+    """Continuum times photospheric lines plus circumstellar emission, in the rest frame."""
+    wavelength = 10.0**log_wavelength
+    teff = star.teff
+    continuum = 1.0 / (wavelength**5 * np.expm1(HC_OVER_K / (wavelength * teff)))
+    continuum /= np.interp(6000.0, wavelength, continuum)
+    depth, strength = balmer_depth(teff), metal_strength(teff)
+    width = 1.5 + 6.0 * np.exp(-0.5 * (np.log(teff / 9500) / 0.4) ** 2)  # Lorentzian HWHM at Hα, Å
+    absorption = np.ones_like(wavelength)
+    for line in BALMER:
+        gamma = width * line / HALPHA
+        near = _near(wavelength, line, 60 * gamma)
+        absorption[near] *= 1 - depth / (1 + ((wavelength[near] - line) / gamma) ** 2)
+    for line, line_depth in STRONG_METAL_LINES:
+        near = _near(wavelength, line, 8.0)
+        absorption[near] *= 1 - strength * line_depth * np.exp(
+            -0.5 * ((wavelength[near] - line) / 1.2) ** 2
+        )
+    titanium = float(np.clip((4000 - teff) / 800, 0, 1))
+    for head in TIO_BANDHEADS if titanium > 0 else ():
+        redward = _near(wavelength, head + 500, 500)
+        absorption[redward] *= 1 - 0.5 * titanium * np.exp(-(wavelength[redward] - head) / 150)
+    return continuum * (absorption + emission_profile(star, wavelength))
+
+
+def emission_profile(star: pd.Series, wavelength: np.ndarray) -> np.ndarray:
+    """Hα (and weaker Hβ) emission in units of the continuum; its integral is the EW."""
+    profile = np.zeros_like(wavelength)
+    if star.emission_ew <= 0:
+        return profile
+    half = star.peak_separation_kms / 2
+    violet = star.violet_to_red / (1 + star.violet_to_red)
+    # A single peak is the limit of zero separation: both halves at the line centre.
+    peaks = ((-half, violet), (half, 1 - violet))
+    for line, share in ((HALPHA, 1.0), (HBETA, 0.25)):
+        for shift, weight in peaks:
+            centre = line * (1 + shift / C_KMS)
+            profile += share * weight * _gaussian(wavelength, centre, star.emission_sigma_kms)
+    return star.emission_ew * profile
+
+
+def instrument_response(wavelength: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Throughput of a two-arm spectrograph with a dichroic, times a calibration tilt."""
+    blue_cut = 1 / (1 + np.exp(-(wavelength - 3950) / 120))
+    red_cut = 1 / (1 + np.exp((wavelength - 8900) / 350))
+    dichroic = 1 - 0.45 * np.exp(-0.5 * ((wavelength - 5850) / 70) ** 2)
+    x = (wavelength - 6000) / 3000
+    tilt = 1 + rng.normal(0, 0.05) * x + rng.normal(0, 0.03) * x**2
+    return blue_cut * red_cut * dichroic * tilt
+
+
+def telluric(wavelength: np.ndarray) -> np.ndarray:
+    """Transmission of the O2 B and A bands: a flat-bottomed dip with 2 Å edges."""
+    transmission = np.ones_like(wavelength)
+    for start, stop, depth in TELLURIC_BANDS:
+        near = _near(wavelength, (start + stop) / 2, (stop - start) / 2 + 30)
+        edges = expit((wavelength[near] - start) / 2) * expit((stop - wavelength[near]) / 2)
+        transmission[near] *= 1 - depth * edges
+    return transmission
+
+
+def render(star: pd.Series, instrument: Instrument, rng: np.random.Generator) -> np.ndarray:
+    """The noiseless observed spectrum on the LAMOST pixels (arbitrary flux units)."""
+    fine_observed = instrument.fine_log_wavelength()
+    doppler = np.log10(1 + star.rv_kms / C_KMS)
+    fine = rest_frame_spectrum(star, fine_observed - doppler) * telluric(10.0**fine_observed)
+    fine = gaussian_filter1d(fine, instrument.lsf_sigma_fine_pixels(), mode="nearest")
+    binned = fine.reshape(LAMOST_PIXELS, instrument.oversample).mean(axis=1)
+    return binned * instrument_response(instrument.wavelength(), rng)
+
+
+def observe(
+    true_flux: np.ndarray, wavelength: np.ndarray, snr: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Noise for `snr` in the r band, masked bad pixels and unmasked cosmic rays.
+
+    Returns flux, ivar, andmask and ormask.
+    """
+    r_band = (wavelength > 5600) & (wavelength < 6900)
+    reference = np.median(true_flux[r_band])
+    sigma = np.sqrt(np.clip(true_flux, 0, None) * reference + (0.05 * reference) ** 2) / snr
+    flux = true_flux + rng.normal(0, 1, true_flux.size) * sigma
+    ivar = 1 / sigma**2
+    ormask = np.zeros(true_flux.size, dtype=np.int32)
+    for _ in range(rng.poisson(0.8)):
+        start = rng.integers(0, true_flux.size)
+        ormask[start : start + rng.integers(1, 30)] |= ORMASK_BADPIXEL
+    andmask = np.where(rng.random() < 0.5, ormask, 0)
+    ivar[ormask != 0] = 0
+    for _ in range(rng.poisson(1.5)):
+        pixel = rng.integers(0, true_flux.size - 1)
+        flux[pixel : pixel + rng.integers(1, 3)] += rng.uniform(5, 40) * sigma[pixel]
+    return flux, ivar, andmask, ormask
+
+
+def spectral_type(teff: float) -> str:
+    """MK type of a main-sequence star of this temperature, as LAMOST's SUBCLASS."""
+    bounds = (
+        ("O", 30000, 50000),
+        ("B", 10000, 30000),
+        ("A", 7500, 10000),
+        ("F", 6000, 7500),
+        ("G", 5200, 6000),
+        ("K", 3700, 5200),
+        ("M", 2400, 3700),
+    )
+    for letter, low, high in bounds:
+        if teff >= low:
+            return f"{letter}{min(9, int(10 * (high - teff) / (high - low)))}"
+    return "M9"
+
+
+def designation(ra: float, dec: float) -> str:
+    """LAMOST's DESIG, e.g. J002433.40+412133.3."""
+    hours = ra / 15
+    sign = "+" if dec >= 0 else "-"
+    dec = abs(dec)
+    return (
+        f"J{int(hours):02d}{int(hours * 60 % 60):02d}{hours * 3600 % 60:05.2f}"
+        f"{sign}{int(dec):02d}{int(dec * 60 % 60):02d}{dec * 3600 % 60:04.1f}"
+    )
+
+
+def header(star: pd.Series, measured_snr: float) -> dict[str, object]:
+    return {
+        "TELESCOP": "LAMOST (alspec simulation)",
+        "OBSID": int(star.id),
+        "DESIG": designation(star.ra, star.dec),
+        "RA": star.ra,
+        "DEC": star.dec,
+        "CLASS": "STAR",
+        "SUBCLASS": spectral_type(star.teff),
+        "Z": round(star.rv_kms / C_KMS, 8),
+        "SNRR": round(measured_snr, 2),
+        "MAGTYPE": "r",
+        "MAG1": round(17.0 - 2.5 * np.log10(star.snr / 20), 2),
+        "COEFF0": LAMOST_COEFF0,
+        "COEFF1": LAMOST_COEFF1,
+        "VACUUM": True,
+    }
+
+
+def simulate_survey(
+    out_dir: str | Path,
+    n_spectra: int,
+    rates: Mapping[str, float],
+    snr_range: tuple[float, float],
+    seed: int,
+) -> pd.DataFrame:
+    """Write `n_spectra` LAMOST FITS files under out_dir/spectra and out_dir/truth.parquet."""
+    out_dir = Path(out_dir)
+    rng = np.random.default_rng(seed)
+    stars = draw_parameters(n_spectra, rates, snr_range, rng)
+    instrument = Instrument()
+    wavelength = instrument.wavelength()
+    names = []
+    with atomic_output(out_dir / "spectra") as spectra_dir:
+        spectra_dir.mkdir()
+        progress = tqdm(stars.iterrows(), total=n_spectra, desc="simulate", unit="spectra")
+        for _, star in progress:
+            flux, ivar, andmask, ormask = observe(
+                render(star, instrument, rng), wavelength, star.snr, rng
+            )
+            r_band = (wavelength > 5600) & (wavelength < 6900) & (ivar > 0)
+            measured_snr = float(np.median(flux[r_band] * np.sqrt(ivar[r_band])))
+            spectrum = Spectrum(star.id, wavelength, flux, ivar, ormask, header(star, measured_snr))
+            name = f"spec-{star.id}.fits"
+            write_lamost(spectra_dir / name, spectrum, andmask)
+            names.append(name)
+    truth = stars.assign(file=names)
+    write_table(truth, out_dir / "truth.parquet")
+    return truth

@@ -1,0 +1,49 @@
+# Paths and input functions shared by the rules. Functions only, no rules.
+import glob
+import json
+
+from alspec.config import check_consistency
+
+check_consistency(config)
+
+POOL = "results/pool"
+ITERATION = "results/iterations/{n}"
+ENV = "../../envs/pipeline.yaml"
+
+
+wildcard_constraints:
+    n=r"\d+",
+    batch=r"cold_start|iterations/\d+",
+
+
+def pool_files(wildcards):
+    """The spectra to ingest: a glob is expanded, a directory or list of paths is one input."""
+    files = config["pool"]["files"]
+    return sorted(glob.glob(files)) if glob.has_magic(files) else files
+
+
+def training_set_inputs(wildcards):
+    """Label tables, oldest first: iteration n trains on n-1's set plus n-1's answers."""
+    n = int(wildcards.n)
+    if n > 0:
+        return [
+            f"results/iterations/{n - 1}/training_set.parquet",
+            f"results/iterations/{n - 1}/labels.parquet",
+        ]
+    if config["initial"]["source"] == "labelled":
+        return [config["initial"]["labelled_set"]]
+    return ["results/cold_start/labels.parquet"]
+
+
+def truth_input(key):
+    """The truth table as an input where config names one (a rule may then build it)."""
+    section = config[key]
+
+    def inputs(wildcards):
+        return {"truth": section["truth"]} if section.get("truth") else {}
+
+    return inputs
+
+
+def truth_option(wildcards, input):
+    return f"--truth {input.truth}" if "truth" in input.keys() else ""

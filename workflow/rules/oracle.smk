@@ -1,0 +1,48 @@
+# Asking and answering are two rules: a person may take days. `pull` fails with
+# "k of n labelled: ..." until the batch is complete; run the workflow again then.
+
+
+rule push:
+    input:
+        query="results/{batch}/query.parquet",
+        window=f"{POOL}/window.zarr",
+        catalog=f"{POOL}/catalog.parquet",
+    output:
+        receipt="results/{batch}/batch.json",
+    params:
+        backend=config["oracle"]["backend"],
+        classes=config["classes"],
+        url=config["oracle"]["labelstudio"]["url"],
+        project=config["oracle"]["labelstudio"]["project"],
+        token_file=config["oracle"]["labelstudio"]["token_file"],
+    log:
+        "results/logs/push/{batch}.log",
+    conda:
+        ENV
+    shell:
+        "alspec push --backend {params.backend} --query {input.query} --batch {wildcards.batch}"
+        " --receipt {output.receipt} --classes {params.classes} --window {input.window}"
+        " --catalog {input.catalog} --url {params.url:q} --project {params.project:q}"
+        " --token-file {params.token_file:q} > {log} 2>&1"
+
+
+rule pull:
+    input:
+        unpack(truth_input("oracle")),
+        query="results/{batch}/query.parquet",
+        receipt="results/{batch}/batch.json",
+    output:
+        "results/{batch}/labels.parquet",
+    params:
+        backend=config["oracle"]["backend"],
+        classes=config["classes"],
+        token_file=config["oracle"]["labelstudio"]["token_file"],
+        truth=truth_option,
+    log:
+        "results/logs/pull/{batch}.log",
+    conda:
+        ENV
+    shell:
+        "alspec pull --backend {params.backend} --query {input.query} --batch {wildcards.batch}"
+        " --receipt {input.receipt} --classes {params.classes} {params.truth}"
+        " --token-file {params.token_file:q} --out {output} 2>&1 | tee {log}"
