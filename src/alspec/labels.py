@@ -34,7 +34,9 @@ def normalise(labels: pd.DataFrame) -> pd.DataFrame:
     """The standard columns, missing ones empty, ids as strings."""
     table = labels.reindex(columns=list(COLUMNS))
     table["id"] = table["id"].astype(str)
-    return table.fillna({"comment": "", "annotator": "", "batch": "", "reason": ""})
+    for column in ("comment", "annotator", "batch", "reason"):
+        table[column] = table[column].astype(object).fillna("")
+    return table
 
 
 def merge(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:

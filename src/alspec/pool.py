@@ -68,7 +68,7 @@ def ingest(
     block_size: int,
 ) -> pd.DataFrame:
     """Read, resample and store every spectrum; unreadable files go to the quarantine table."""
-    catalog, quarantine, seen = [], [], set()
+    catalog, quarantine, seen = [], [], {}
     with atomic_output(store) as tmp:
         block = _Block()
         for path in tqdm(files, desc="ingest", unit="files", mininterval=2):
@@ -78,9 +78,10 @@ def ingest(
                 quarantine.append({"file": str(path), "reason": str(error)})
                 continue
             if spectrum.id in seen:
-                quarantine.append({"file": str(path), "reason": f"duplicate id {spectrum.id}"})
+                reason = f"duplicate id {spectrum.id}, first read from {seen[spectrum.id]}"
+                quarantine.append({"file": str(path), "reason": reason})
                 continue
-            seen.add(spectrum.id)
+            seen[spectrum.id] = path
             flux, ivar = resample(spectrum.wavelength, spectrum.flux, spectrum.weights(), grid)
             block.flux.append(flux)
             block.ivar.append(ivar)

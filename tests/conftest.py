@@ -1,0 +1,91 @@
+"""Shared fixtures: a tiny simulated survey, its pool, and a real Label Studio server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alspec.pool import discover_files, ingest, window
+from alspec.preprocess import log_wavelength_grid, window_grid
+from alspec.simulate import simulate_survey
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CLASSES = ["other", "single_peak", "double_peak"]
+INTEREST = ["single_peak", "double_peak"]
+
+
+def run_alspec(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the `alspec` command as a user would, from this environment."""
+    result = subprocess.run(
+        [str(BIN / "alspec"), *map(str, args)], capture_output=True, text=True, check=False
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"alspec {args[0]} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def survey(tmp_path_factory) -> Path:
+    """200 simulated LAMOST spectra, a fifth of them with emission, and their truth."""
+    out = tmp_path_factory.mktemp("survey")
+    simulate_survey(out, 200, {"single_peak": 0.1, "double_peak": 0.1}, (20, 80), seed=7)
+    return out
+
+
+@pytest.fixture(scope="session")
+def pool(survey, tmp_path_factory) -> Path:
+    """The survey ingested into a pool with its Hα window."""
+    out = tmp_path_factory.mktemp("pool")
+    ingest(
+        discover_files([survey / "spectra"]),
+        out / "spectra.zarr",
+        out / "catalog.parquet",
+        out / "quarantine.parquet",
+        log_wavelength_grid(3690, 9100, 1e-4),
+        ["RA", "DEC", "SUBCLASS", "SNRR"],
+        block_size=64,
+    )
+    window(out / "spectra.zarr", out / "window.zarr", window_grid(6519, 6732, 140), 64)
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def labelstudio(tmp_path_factory):
+    """A real Label Studio server on 127.0.0.1, started and stopped by scripts/labelstudio."""
+    home = tmp_path_factory.mktemp("labelstudio")
+    env = os.environ | {
+        "ALSPEC_LS_PORT": str(free_port()),
+        "ALSPEC_LS_DATA": str(home / "data"),
+        "ALSPEC_LS_SECRETS": str(home / "secrets"),
+    }
+    for name in ("LABEL_STUDIO_API_KEY", "LABEL_STUDIO_USERNAME", "LABEL_STUDIO_PASSWORD"):
+        env.pop(name, None)
+    script = REPO / "scripts" / "labelstudio"
+    started = subprocess.run([script, "start"], env=env, capture_output=True, text=True)
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        yield {
+            "url": f"http://127.0.0.1:{env['ALSPEC_LS_PORT']}",
+            "token_file": home / "secrets" / "token",
+            "env": env,
+        }
+    finally:
+        subprocess.run([script, "stop"], env=env, capture_output=True, check=False)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)

@@ -1,0 +1,55 @@
+"""The configuration: the demo default validates, defaults fill in, errors name the key."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from alspec import config as cfg
+
+from conftest import REPO, run_alspec
+
+
+def test_demo_config_is_valid_and_complete():
+    resolved = cfg.load(REPO / "config" / "config.yaml")
+    assert resolved["window"] == {"start": 6519.0, "stop": 6732.0, "points": 140}
+    assert resolved["oracle"]["backend"] == "simulated"
+
+
+def test_defaults_fill_nested_sections():
+    resolved = cfg.resolve({"model": {"epochs": 3}})
+    assert resolved["model"] == {
+        "architecture": "seed003",
+        "epochs": 3,
+        "batch_size": 32,
+        "learning_rate": 0.001,
+        "seed": 0,
+    }
+    assert resolved["pool"]["grid"]["log10_step"] == 1e-4
+    assert cfg.default("query", "batch_size") == 100
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"model": {"epochs": 0}}, r"model\.epochs: 0 is less than the minimum"),
+        ({"oracle": {"backend": "crowd"}}, r"oracle\.backend: 'crowd' is not one of"),
+        ({"query": {"batchsize": 5}}, r"query: Additional properties"),
+        ({"classes_of_interest": ["be_star"]}, r"classes_of_interest: \['be_star'\] are not"),
+        ({"initial": {"source": "labelled"}}, r"initial\.labelled_set: required"),
+        ({"window": {"start": 3000.0}}, r"window: start < stop, both inside pool\.grid"),
+    ],
+)
+def test_errors_name_the_key(config, message):
+    with pytest.raises(cfg.ConfigError, match=message):
+        cfg.resolve(config)
+
+
+def test_config_command_checks_a_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"iterations": -1}))
+    result = run_alspec("config", "--file", bad, check=False)
+    assert result.returncode == 1
+    assert f"{bad}: invalid configuration" in result.stderr and "iterations" in result.stderr
+    good = run_alspec("config", "--file", REPO / "config" / "config.yaml")
+    assert yaml.safe_load(good.stdout)["model"]["architecture"] == "seed003"

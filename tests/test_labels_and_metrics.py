@@ -1,0 +1,76 @@
+"""Label tables, and the estimates the astronomer reads."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from alspec.labels import LabelError, check, merge, training_examples
+from alspec.metrics import binomial_interval, candidate_precision, truth_scores
+
+CLASSES = ["other", "single_peak", "double_peak"]
+
+
+def test_later_answers_replace_earlier_ones():
+    first = pd.DataFrame({"id": ["a", "b"], "label": ["other", "single_peak"]})
+    second = pd.DataFrame({"id": ["b", "c"], "label": ["double_peak", "unsure"]})
+    merged = merge([first, second]).set_index("id")["label"]
+    assert merged.to_dict() == {"a": "other", "b": "double_peak", "c": "unsure"}
+
+
+def test_unsure_never_trains_a_model():
+    labels = pd.DataFrame({"id": ["a", "b", "c"], "label": ["other", "unsure", "double_peak"]})
+    examples = training_examples(labels, CLASSES)
+    assert list(examples["id"]) == ["a", "c"] and list(examples["target"]) == [0, 2]
+
+
+def test_unknown_labels_are_rejected_with_their_id():
+    labels = pd.DataFrame({"id": ["a", "b"], "label": ["other", "be_star"]})
+    with pytest.raises(LabelError, match=r"labels\.csv: 1 label.*b: 'be_star'"):
+        check(labels, CLASSES, "labels.csv")
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "low", "high"),
+    [(0, 10, 0.0, 0.30850), (5, 10, 0.18709, 0.81291), (10, 10, 0.69150, 1.0)],
+)
+def test_clopper_pearson_interval(k, n, low, high):
+    assert binomial_interval(k, n, 0.95) == pytest.approx((low, high), abs=1e-5)
+
+
+def test_candidate_precision_from_the_random_sample():
+    labels = pd.DataFrame(
+        {
+            "id": list("abcdef"),
+            "label": ["single_peak", "double_peak", "other", "unsure", "single_peak", "other"],
+            "reason": ["random"] * 5 + ["uncertain"],
+            "predicted": [
+                "single_peak",
+                "single_peak",
+                "double_peak",
+                "single_peak",
+                "single_peak",
+                "single_peak",
+            ],
+        }
+    )
+    estimate = candidate_precision(labels, ["single_peak", "double_peak"], 0.95)
+    assert estimate["sample_size"] == 4, "unsure and uncertain-batch answers are left out"
+    assert estimate["precision"] == 0.75 and estimate["estimated_error"] == 0.25
+    assert estimate["agreement"] == 0.5
+    low, high = estimate["precision_interval"]
+    assert low < 0.75 < high
+
+
+def test_scores_against_the_truth():
+    predictions = pd.DataFrame(
+        {"id": list("abcd"), "predicted": ["other", "single_peak", "single_peak", "other"]}
+    )
+    truth = pd.DataFrame(
+        {"id": list("abcd"), "label": ["other", "single_peak", "double_peak", "other"]}
+    )
+    scores = truth_scores(predictions, truth, CLASSES, ["single_peak", "double_peak"])
+    assert scores["per_class"]["single_peak"]["precision"] == 0.5
+    assert scores["per_class"]["single_peak"]["recall"] == 1.0
+    assert scores["per_class"]["double_peak"]["f1"] == 0.0
+    assert scores["interest_f1"] == 1.0, "both emitters were found as candidates"

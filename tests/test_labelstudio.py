@@ -1,0 +1,161 @@
+"""Push a batch to a real Label Studio server, answer it as a person would, pull it back."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from label_studio_sdk import LabelStudio
+
+from alspec.pool import open_pool
+
+from conftest import CLASSES, free_port, run_alspec
+
+pytestmark = pytest.mark.slow
+
+
+def choose(label: str) -> list[dict]:
+    return [
+        {
+            "from_name": "label",
+            "to_name": "window",
+            "type": "choices",
+            "value": {"choices": [label]},
+        }
+    ]
+
+
+def write_query(pool, path, start: int, size: int) -> pd.DataFrame:
+    ids = list(open_pool(pool / "window.zarr").id.values[start : start + size])
+    query = pd.DataFrame(
+        {
+            "id": ids,
+            "score": [1.5 - 0.1 * i for i in range(size)],
+            "reason": ["uncertain"] * (size - 1) + ["random"],
+            "predicted": (["other", "single_peak", "double_peak"] * size)[:size],
+            "probability": 0.6,
+        }
+    )
+    query.to_parquet(path, index=False)
+    return query
+
+
+def oracle_args(step: str, server: dict, pool, tmp_path, batch: str) -> list:
+    """The command line of `alspec push` or `alspec pull`, as the workflow writes it."""
+    common = [
+        "--backend",
+        "labelstudio",
+        "--query",
+        tmp_path / "query.parquet",
+        "--batch",
+        batch,
+        "--receipt",
+        tmp_path / "receipt.json",
+        "--token-file",
+        server["token_file"],
+        "--classes",
+        *CLASSES,
+    ]
+    if step == "push":
+        return [
+            "push",
+            *common,
+            "--window",
+            pool / "window.zarr",
+            "--catalog",
+            pool / "catalog.parquet",
+            "--url",
+            server["url"],
+            "--project",
+            "round trip",
+        ]
+    return ["pull", *common, "--out", tmp_path / "labels.parquet"]
+
+
+def client_of(server: dict) -> LabelStudio:
+    return LabelStudio(base_url=server["url"], api_key=server["token_file"].read_text().strip())
+
+
+def test_round_trip(labelstudio, pool, tmp_path):
+    query = write_query(pool, tmp_path / "query.parquet", 0, 6)
+    run_alspec(*oracle_args("push", labelstudio, pool, tmp_path, "iterations/0"))
+    receipt = json.loads((tmp_path / "receipt.json").read_text())
+    assert sorted(receipt["tasks"].values()) == sorted(query["id"])
+
+    # Pushing again (a rerun) finds the batch instead of importing it twice.
+    run_alspec(*oracle_args("push", labelstudio, pool, tmp_path, "iterations/0"))
+    assert json.loads((tmp_path / "receipt.json").read_text()) == receipt
+    client = client_of(labelstudio)
+    tasks = list(client.tasks.list(project=receipt["project"], fields="all"))
+    assert len(tasks) == 6
+    first = next(t for t in tasks if t.data["spectrum_id"] == query["id"][1])
+    assert first.data["metadata"]["predicted"] == "single_peak"
+    assert len(first.data["window"]["flux"]) == 140
+    assert {"ra", "dec", "subclass", "snrr"} <= set(first.data["metadata"])
+
+    task_of = {spectrum: int(task) for task, spectrum in receipt["tasks"].items()}
+    answers = dict(
+        zip(
+            query["id"],
+            ["other", "single_peak", "double_peak", "unsure", "other", "single_peak"],
+            strict=True,
+        )
+    )
+    for spectrum in list(answers)[:2]:
+        client.annotations.create(id=task_of[spectrum], result=choose(answers[spectrum]))
+
+    incomplete = run_alspec(
+        *oracle_args("pull", labelstudio, pool, tmp_path, "iterations/0"), check=False
+    )
+    assert incomplete.returncode == 3
+    page = f"{labelstudio['url']}/projects/{receipt['project']}/data"
+    assert f"2 of 6 labelled: label the rest at {page}, then run again" in incomplete.stderr
+    assert not (tmp_path / "labels.parquet").exists()
+
+    spectra = list(answers)
+    for spectrum in spectra[2:]:
+        result = choose(answers[spectrum])
+        if spectrum == spectra[2]:
+            result += [
+                {
+                    "from_name": "comment",
+                    "to_name": "window",
+                    "type": "textarea",
+                    "value": {"text": ["peaks look asymmetric\n"]},
+                }
+            ]
+        client.annotations.create(id=task_of[spectrum], result=result)
+    # The astronomer changes their mind about the first spectrum: the latest answer wins.
+    annotation = client.annotations.list(id=task_of[spectra[0]])[0]
+    client.annotations.update(id=annotation.id, result=choose("double_peak"))
+    answers[spectra[0]] = "double_peak"
+
+    run_alspec(*oracle_args("pull", labelstudio, pool, tmp_path, "iterations/0"))
+    labels = pd.read_parquet(tmp_path / "labels.parquet").set_index("id")
+    assert labels["label"].to_dict() == answers
+    assert labels.loc[spectra[2], "comment"] == "peaks look asymmetric"
+    assert (labels["batch"] == "iterations/0").all()
+    assert labels.loc[spectra[5], "reason"] == "random"
+
+
+def test_unknown_class_is_rejected_with_the_task_id(labelstudio, pool, tmp_path):
+    write_query(pool, tmp_path / "query.parquet", 10, 1)
+    run_alspec(*oracle_args("push", labelstudio, pool, tmp_path, "iterations/7"))
+    receipt = json.loads((tmp_path / "receipt.json").read_text())
+    client = client_of(labelstudio)
+    (task,) = (int(t) for t in receipt["tasks"])
+    client.annotations.create(id=task, result=choose("be_star"))
+    pulled = run_alspec(
+        *oracle_args("pull", labelstudio, pool, tmp_path, "iterations/7"), check=False
+    )
+    assert pulled.returncode == 1
+    assert f"Label Studio task {task}: answer ['be_star'] is not one of" in pulled.stderr
+
+
+def test_a_server_that_is_down_is_reported_with_the_fix(pool, tmp_path, labelstudio):
+    write_query(pool, tmp_path / "query.parquet", 20, 2)
+    down = labelstudio | {"url": f"http://127.0.0.1:{free_port()}"}
+    pushed = run_alspec(*oracle_args("push", down, pool, tmp_path, "iterations/8"), check=False)
+    assert pushed.returncode == 1
+    assert "is not answering" in pushed.stderr and "scripts/labelstudio start" in pushed.stderr

@@ -1,0 +1,67 @@
+"""The CNN of seed 003: its shape, deterministic training, and inference over a pool."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alspec import models
+from alspec.query import entropy
+
+
+def test_seed003_architecture():
+    model = models.build_cnn(140, 3, "seed003")
+    conv = [layer for layer in model.layers if layer.__class__.__name__ == "Conv1D"]
+    dense = [layer for layer in model.layers if layer.__class__.__name__ == "Dense"]
+    assert [layer.filters for layer in conv] == [64, 64, 128, 128, 256, 256]
+    assert all(layer.kernel_size == (3,) for layer in conv)
+    assert [layer.units for layer in dense] == [512, 512, 3]
+    # 140 -> 70 -> 35 -> 17 after three 2-pixel poolings, times 256 filters
+    assert model.get_layer(index=-6).output.shape[-1] == 17 * 256
+    assert model.count_params() == 2_874_947
+    assert models.build_cnn(140, 3, "slim").count_params() < model.count_params() / 10
+
+
+def test_class_weights_balance_rare_classes():
+    weights = models.balanced_class_weights(np.array([0] * 90 + [1] * 10), 3)
+    assert weights[0] * 90 == pytest.approx(weights[1] * 10)
+    assert weights[2] == 0.0
+
+
+def toy_windows(rng: np.random.Generator, n: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """Flat noise, or a bump in the middle (class 1), or two bumps (class 2)."""
+    y = np.arange(n) % 3
+    x = rng.normal(0, 0.3, (n, 140)).astype(np.float32)
+    grid = np.arange(140)
+    for i, label in enumerate(y):
+        centres = {0: [], 1: [70], 2: [60, 80]}[label]
+        for c in centres:
+            x[i] += 3 * np.exp(-0.5 * ((grid - c) / 3) ** 2)
+    return x, y
+
+
+def test_training_twice_gives_identical_weights(rng):
+    x, y = toy_windows(rng)
+    first, history = models.train(
+        x, y, 3, "slim", epochs=2, batch_size=16, learning_rate=1e-3, seed=3
+    )
+    second, _ = models.train(x, y, 3, "slim", epochs=2, batch_size=16, learning_rate=1e-3, seed=3)
+    for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert len(history["loss"]) == 2
+
+
+def test_predictions_cover_the_pool(pool, tmp_path, rng):
+    x, y = toy_windows(rng)
+    model, _ = models.train(x, y, 3, "slim", epochs=15, batch_size=16, learning_rate=1e-3, seed=0)
+    assert (models.predict_proba(model, x).argmax(1) == y).mean() > 0.9, "it learns the shapes"
+    classes = ["other", "single_peak", "double_peak"]
+    out = tmp_path / "predictions.parquet"
+    n = models.predict_pool(model, str(pool / "window.zarr"), classes, str(out), block_size=64)
+    table = pd.read_parquet(out)
+    assert len(table) == n > 150 and table["id"].is_unique
+    p = table[["p_other", "p_single_peak", "p_double_peak"]].to_numpy()
+    np.testing.assert_allclose(p.sum(1), 1, rtol=1e-5)
+    np.testing.assert_allclose(table["entropy"], entropy(p), rtol=1e-5)
+    assert (table["predicted"] == np.array(classes)[p.argmax(1)]).all()

@@ -1,0 +1,124 @@
+"""The synthetic survey: real LAMOST FITS layout, class rates, and the physics of its lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from astropy.io import fits
+
+from alspec.simulate import (
+    HALPHA,
+    LAMOST_COEFF0,
+    LAMOST_COEFF1,
+    LAMOST_PIXELS,
+    Instrument,
+    balmer_depth,
+    designation,
+    draw_parameters,
+    emission_profile,
+    render,
+    spectral_type,
+)
+
+
+def test_files_have_the_lamost_layout(survey):
+    truth = pd.read_parquet(survey / "truth.parquet")
+    row = truth.iloc[0]
+    with fits.open(survey / "spectra" / row.file) as hdus:
+        image, header = hdus[0].data, hdus[0].header
+    assert image.dtype == np.dtype(">f4") and image.shape == (5, LAMOST_PIXELS)
+    for key in (
+        "OBSID",
+        "DESIG",
+        "RA",
+        "DEC",
+        "CLASS",
+        "SUBCLASS",
+        "Z",
+        "SNRR",
+        "COEFF0",
+        "COEFF1",
+    ):
+        assert key in header
+    assert str(header["OBSID"]) == row.id
+    expected = 10 ** (header["COEFF0"] + header["COEFF1"] * np.arange(LAMOST_PIXELS))
+    np.testing.assert_allclose(image[2], expected, rtol=1e-6)
+    ivar, ormask = image[1], image[4]
+    assert np.all(ivar[ormask != 0] == 0), "masked pixels carry no weight"
+    assert header["SNRR"] == pytest.approx(row.snr, rel=0.35)
+
+
+def test_truth_matches_the_files(survey):
+    truth = pd.read_parquet(survey / "truth.parquet")
+    assert set(truth.columns) >= {"id", "label"}
+    assert truth["id"].is_unique
+    assert sorted(p.name for p in (survey / "spectra").iterdir()) == sorted(truth["file"])
+
+
+def test_class_rates_follow_the_configuration(rng):
+    stars = draw_parameters(50_000, {"single_peak": 0.012, "double_peak": 0.008}, (8, 80), rng)
+    rates = stars["label"].value_counts(normalize=True)
+    assert rates["single_peak"] == pytest.approx(0.012, abs=0.002)
+    assert rates["double_peak"] == pytest.approx(0.008, abs=0.002)
+    emitters = stars[stars["label"] != "other"]
+    assert emitters["teff"].min() >= 10_000, "Be stars are hot"
+    assert (stars["snr"].between(8, 80)).all()
+
+
+def test_balmer_absorption_is_strongest_in_a_stars():
+    assert balmer_depth(9500) > balmer_depth(5000) > balmer_depth(3500)
+    assert balmer_depth(9500) > balmer_depth(25000)
+
+
+@pytest.mark.parametrize("separation", [0.0, 400.0])
+def test_emission_profile_integrates_to_its_equivalent_width(separation):
+    star = pd.Series(
+        {
+            "emission_ew": 12.0,
+            "emission_sigma_kms": 120.0,
+            "peak_separation_kms": separation,
+            "violet_to_red": 1.0,
+        }
+    )
+    wavelength = np.linspace(HALPHA - 60, HALPHA + 60, 24001)
+    profile = emission_profile(star, wavelength)
+    assert np.trapezoid(profile, wavelength) == pytest.approx(12.0, rel=1e-3)
+    peaks = np.flatnonzero((profile[1:-1] > profile[:-2]) & (profile[1:-1] > profile[2:])) + 1
+    if separation:
+        assert len(peaks) == 2
+        measured = (wavelength[peaks[1]] - wavelength[peaks[0]]) / HALPHA * 299_792.458
+        assert measured == pytest.approx(separation, rel=0.1)
+    else:
+        assert len(peaks) == 1 and wavelength[peaks[0]] == pytest.approx(HALPHA, abs=0.01)
+
+
+def test_radial_velocity_shifts_the_lines(rng):
+    instrument = Instrument()
+    wavelength = instrument.wavelength()
+    star = pd.Series(
+        {
+            "teff": 20000.0,
+            "rv_kms": 300.0,
+            "emission_ew": 30.0,
+            "emission_sigma_kms": 80.0,
+            "peak_separation_kms": 0.0,
+            "violet_to_red": 1.0,
+        }
+    )
+    spectrum = render(star, instrument, rng)
+    near = (wavelength > HALPHA - 30) & (wavelength < HALPHA + 30)
+    peak = wavelength[near][np.argmax(spectrum[near])]
+    assert peak == pytest.approx(HALPHA * (1 + 300 / 299_792.458), abs=1.6)  # one pixel
+
+
+def test_lamost_grid_constants():
+    wavelength = Instrument().wavelength()
+    assert wavelength[0] == pytest.approx(10**LAMOST_COEFF0)
+    assert np.allclose(np.diff(np.log10(wavelength)), LAMOST_COEFF1)
+    assert 3690 < wavelength[0] < 3710 and 9090 < wavelength[-1] < 9110
+
+
+def test_header_strings():
+    assert designation(6.139166, 41.359250) == "J002433.40+412133.3"
+    assert spectral_type(9800) == "A0" and spectral_type(5780)[0] == "G"

@@ -1,0 +1,122 @@
+"""The whole loop through real Snakemake: two iterations on a tiny simulated survey."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import BIN, REPO
+
+pytestmark = pytest.mark.slow
+
+TINY = {
+    "iterations": 2,
+    "simulate": {"n_spectra": 300, "seed": 3, "rates": {"single_peak": 0.05, "double_peak": 0.05}},
+    "initial": {"size": 40},
+    "model": {"architecture": "slim", "epochs": 4, "batch_size": 16},
+    "query": {"batch_size": 25, "random_sample_size": 5},
+}
+
+
+def snakemake(workdir, *args: str) -> subprocess.CompletedProcess:
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(workdir)}
+    return subprocess.run(
+        [
+            str(BIN / "snakemake"),
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--configfile",
+            str(workdir / "tiny.yaml"),
+            "--cores",
+            "2",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    """A project directory with the demo config and the tiny overrides."""
+    path = tmp_path_factory.mktemp("workflow")
+    (path / "config").mkdir()
+    shutil.copy(REPO / "config" / "config.yaml", path / "config" / "config.yaml")
+    (path / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    return path
+
+
+def read(workdir, n: int, name: str) -> pd.DataFrame:
+    return pd.read_parquet(workdir / "results" / "iterations" / str(n) / name)
+
+
+def test_a_numbered_target_builds_that_iteration_and_nothing_more(workdir):
+    run = snakemake(workdir, "results/iterations/1/query.parquet")
+    assert run.returncode == 0, run.stderr[-3000:]
+    iterations = workdir / "results" / "iterations"
+    assert sorted(p.name for p in iterations.iterdir()) == ["0", "1"]
+    assert not (iterations / "1" / "labels.parquet").exists(), "iteration 1 is not answered yet"
+    assert not (iterations / "0" / "performance.json").exists()
+
+
+def test_answers_become_the_next_training_set(workdir):
+    truth = pd.read_parquet(workdir / "results" / "survey" / "truth.parquet").set_index("id")
+    first, answers, second = (
+        read(workdir, 0, "training_set.parquet"),
+        read(workdir, 0, "labels.parquet"),
+        read(workdir, 1, "training_set.parquet"),
+    )
+    assert len(first) == 40
+    assert set(second["id"]) == set(first["id"]) | set(answers["id"])
+    assert (second.set_index("id")["label"] == truth.loc[second["id"], "label"]).all()
+    query = read(workdir, 1, "query.parquet")
+    assert not set(query["id"]) & set(second["id"]), "nothing is asked twice"
+    assert set(query["reason"]) <= {"uncertain", "random"}
+    assert (query["reason"] == "uncertain").sum() == 25
+
+
+def test_predictions_cover_the_pool(workdir):
+    predictions = read(workdir, 1, "predictions.parquet")
+    assert len(predictions) == 300 and predictions["id"].is_unique
+    assert {"id", "predicted", "p_other", "p_single_peak", "p_double_peak", "entropy"} <= set(
+        predictions.columns
+    )
+    candidates = read(workdir, 1, "candidates.parquet")
+    assert set(candidates["label"]) <= {"single_peak", "double_peak"}
+
+
+def test_the_default_target_evaluates_every_iteration_then_does_nothing(workdir):
+    run = snakemake(workdir)
+    assert run.returncode == 0, run.stderr[-3000:]
+    for n in (0, 1):
+        report = yaml.safe_load((workdir / f"results/iterations/{n}/performance.json").read_text())
+        assert report["iteration"] == n
+        estimate = report["candidate_precision"]
+        assert estimate["sample_size"] <= 5
+        assert set(report["truth"]["per_class"]) == {"other", "single_peak", "double_peak"}
+        resolved = yaml.safe_load((workdir / f"results/iterations/{n}/config.yaml").read_text())
+        assert resolved["model"]["architecture"] == "slim"
+        assert resolved["model"]["learning_rate"] == 0.001, "defaults are filled in"
+        assert (workdir / f"results/iterations/{n}/model.keras").stat().st_size > 0
+    assert "iteration 1:" in run.stdout + run.stderr, "evaluate prints its summary"
+    again = snakemake(workdir, "--dry-run")
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_report_lists_every_iteration(workdir):
+    result = subprocess.run(
+        [str(BIN / "alspec"), "report", str(workdir / "results")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("iteration")]
+    assert len(lines) == 2 and "F1 against the truth" in lines[0]
