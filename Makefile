@@ -12,6 +12,8 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 env: $(VENV)/.installed $(LS_VENV)/.installed
 
 $(VENV)/.installed: envs/pipeline.txt pyproject.toml
+	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { \
+	  echo "Python's venv module is missing: apt-get install python3-venv"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_QUIET) -r envs/pipeline.txt
 	$(VENV)/bin/pip install $(PIP_QUIET) --no-deps -e .

@@ -120,3 +120,25 @@ def test_report_lists_every_iteration(workdir):
     )
     lines = [line for line in result.stdout.splitlines() if line.startswith("iteration")]
     assert len(lines) == 2 and "F1 against the truth" in lines[0]
+
+
+def test_iteration_zero_can_start_from_a_labelled_set(tmp_path):
+    (tmp_path / "config").mkdir()
+    shutil.copy(REPO / "config" / "config.yaml", tmp_path / "config" / "config.yaml")
+    pd.DataFrame({"id": ["101", "102", "103"], "label": ["other", "single_peak", "unsure"]}).to_csv(
+        tmp_path / "mine.csv", index=False
+    )
+    config = TINY | {"initial": {"source": "labelled", "labelled_set": "mine.csv"}}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
+    plan = snakemake(tmp_path, "--dry-run", "results/iterations/0/query.parquet")
+    assert plan.returncode == 0, plan.stderr[-2000:]
+    assert "cold_start" not in plan.stdout and "rule push" not in plan.stdout
+    run = snakemake(tmp_path, "results/iterations/0/training_set.parquet")
+    assert run.returncode == 0, run.stderr[-2000:]
+    training_set = pd.read_parquet(tmp_path / "results/iterations/0/training_set.parquet")
+    assert training_set.set_index("id")["label"].to_dict() == {
+        "101": "other",
+        "102": "single_peak",
+        "103": "unsure",
+    }
+    assert not (tmp_path / "results" / "survey").exists(), "no survey needed to read labels"

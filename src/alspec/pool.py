@@ -132,7 +132,10 @@ def as_ids(ids: Sequence[str] | np.ndarray) -> np.ndarray:
 
 def open_pool(store: str | Path) -> xr.Dataset:
     """The pool (or its window) as a lazily loaded xarray Dataset with named dimensions."""
-    return xr.open_zarr(store, consolidated=False, chunks=None)
+    with warnings.catch_warnings():
+        # Snakemake marks directory outputs with a .snakemake_timestamp file.
+        warnings.filterwarnings("ignore", "Object at .snakemake_timestamp is not recognized")
+        return xr.open_zarr(store, consolidated=False, chunks=None)
 
 
 def iter_blocks(n: int, block_size: int, desc: str) -> Iterator[slice]:
