@@ -95,6 +95,8 @@ def test_round_trip(labelstudio, pool, tmp_path):
     assert {"ra", "dec", "subclass", "snrr"} <= set(first.data["metadata"])
 
     task_of = {spectrum: int(task) for task, spectrum in receipt["tasks"].items()}
+    (guess,) = client.predictions.list(task=task_of[query["id"][1]])
+    assert guess.result[0]["value"]["choices"] == ["single_peak"], "the model's guess is preset"
     answers = dict(
         zip(
             query["id"],

@@ -18,6 +18,7 @@ from alspec.simulate import (
     draw_parameters,
     emission_profile,
     render,
+    simulate_survey,
     spectral_type,
 )
 
@@ -54,6 +55,17 @@ def test_truth_matches_the_files(survey):
     assert set(truth.columns) >= {"id", "label"}
     assert truth["id"].is_unique
     assert sorted(p.name for p in (survey / "spectra").iterdir()) == sorted(truth["file"])
+
+
+def test_the_survey_depends_on_the_seed_not_on_the_workers(tmp_path):
+    rates = {"single_peak": 0.2, "double_peak": 0.2}
+    one = simulate_survey(tmp_path / "one", 120, rates, (10, 50), seed=5, workers=1)
+    two = simulate_survey(tmp_path / "two", 120, rates, (10, 50), seed=5, workers=2)
+    pd.testing.assert_frame_equal(one, two)
+    for name in one["file"]:
+        assert fits.getdata(tmp_path / "one/spectra" / name).tobytes() == (
+            fits.getdata(tmp_path / "two/spectra" / name).tobytes()
+        )
 
 
 def test_class_rates_follow_the_configuration(rng):

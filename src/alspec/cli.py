@@ -14,10 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import yaml
 
 from alspec import config as cfg
-from alspec.io import read_json, read_table, write_json, write_table
+from alspec.io import read_json, read_table, write_json, write_table, write_text
 
 Command = Callable[[argparse.Namespace], None]
 COMMANDS: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None], str]] = {}
@@ -31,6 +32,11 @@ def command(name: str, help: str, options: Callable[[argparse.ArgumentParser], N
         return run
 
     return register
+
+
+def counts(labels: pd.Series) -> str:
+    """ "other 97, single_peak 2": how many of each label, commonest first."""
+    return ", ".join(f"{label} {n}" for label, n in labels.value_counts().items())
 
 
 # --- config ---------------------------------------------------------------------------------
@@ -48,8 +54,7 @@ def run_config(args: argparse.Namespace) -> None:
     resolved = cfg.load(args.file) if args.file else cfg.resolve(json.loads(args.json))
     text = yaml.safe_dump(resolved, sort_keys=False)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+        write_text(text, args.out)
     else:
         print(text, end="")
 
@@ -63,10 +68,11 @@ def _simulate_options(p: argparse.ArgumentParser) -> None:
         "--out", type=Path, required=True, help="writes OUT/spectra/ and OUT/truth.parquet"
     )
     p.add_argument("--n-spectra", type=int, default=cfg.default("simulate", "n_spectra"))
-    p.add_argument("--single-peak-rate", type=float, default=rates.get("single_peak", 0.012))
-    p.add_argument("--double-peak-rate", type=float, default=rates.get("double_peak", 0.008))
+    p.add_argument("--single-peak-rate", type=float, default=rates["single_peak"])
+    p.add_argument("--double-peak-rate", type=float, default=rates["double_peak"])
     p.add_argument("--snr", type=float, nargs=2, default=cfg.default("simulate", "snr"))
     p.add_argument("--seed", type=int, default=cfg.default("simulate", "seed"))
+    p.add_argument("--workers", type=int, default=1, help="processes writing files")
 
 
 @command("simulate", "write a synthetic LAMOST-format survey with a truth table", _simulate_options)
@@ -74,11 +80,10 @@ def run_simulate(args: argparse.Namespace) -> None:
     from alspec.simulate import simulate_survey
 
     rates = {"single_peak": args.single_peak_rate, "double_peak": args.double_peak_rate}
-    truth = simulate_survey(args.out, args.n_spectra, rates, tuple(args.snr), args.seed)
-    print(
-        f"wrote {len(truth)} spectra to {args.out / 'spectra'}: "
-        + ", ".join(f"{k} {v}" for k, v in truth["label"].value_counts().items())
+    truth = simulate_survey(
+        args.out, args.n_spectra, rates, tuple(args.snr), args.seed, args.workers
     )
+    print(f"wrote {len(truth)} spectra to {args.out / 'spectra'}: {counts(truth['label'])}")
 
 
 def _ingest_options(p: argparse.ArgumentParser) -> None:
@@ -184,10 +189,7 @@ def run_training_set(args: argparse.Namespace) -> None:
         labels.check(table, args.classes, str(path))
     merged = labels.merge(tables)
     write_table(merged, args.out)
-    print(
-        f"training set: {len(merged)} labelled spectra: "
-        + ", ".join(f"{k} {v}" for k, v in merged["label"].value_counts().items())
-    )
+    print(f"training set: {len(merged)} labelled spectra: {counts(merged['label'])}")
 
 
 # --- model ----------------------------------------------------------------------------------

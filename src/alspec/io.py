@@ -58,9 +58,13 @@ def write_table(table: pd.DataFrame, path: str | Path) -> None:
         table.to_parquet(tmp, index=False)
 
 
-def write_json(data: dict[str, Any], path: str | Path) -> None:
+def write_text(text: str, path: str | Path) -> None:
     with atomic_output(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        tmp.write_text(text)
+
+
+def write_json(data: dict[str, Any], path: str | Path) -> None:
+    write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", path)
 
 
 def read_json(path: str | Path) -> dict[str, Any]:

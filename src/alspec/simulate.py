@@ -13,6 +13,7 @@ spectrum's S/N, masked bad pixels and a few unmasked cosmic-ray spikes.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -279,33 +280,51 @@ def header(star: pd.Series, measured_snr: float) -> dict[str, object]:
     }
 
 
+def write_star(star: pd.Series, seed: np.random.SeedSequence, directory: Path) -> str:
+    """Render, observe and write one star; its own seed makes it independent of the others."""
+    rng = np.random.default_rng(seed)
+    instrument = Instrument()
+    wavelength = instrument.wavelength()
+    flux, ivar, andmask, ormask = observe(render(star, instrument, rng), wavelength, star.snr, rng)
+    r_band = (wavelength > 5600) & (wavelength < 6900) & (ivar > 0)
+    measured_snr = float(np.median(flux[r_band] * np.sqrt(ivar[r_band])))
+    name = f"spec-{star.id}.fits"
+    spectrum = Spectrum(star.id, wavelength, flux, ivar, ormask, header(star, measured_snr))
+    write_lamost(directory / name, spectrum, andmask)
+    return name
+
+
+def _write_stars(stars: pd.DataFrame, seeds: list, directory: Path) -> list[str]:
+    rows = (star for _, star in stars.iterrows())
+    return [write_star(star, seed, directory) for star, seed in zip(rows, seeds, strict=True)]
+
+
 def simulate_survey(
     out_dir: str | Path,
     n_spectra: int,
     rates: Mapping[str, float],
     snr_range: tuple[float, float],
     seed: int,
+    workers: int = 1,
 ) -> pd.DataFrame:
-    """Write `n_spectra` LAMOST FITS files under out_dir/spectra and out_dir/truth.parquet."""
+    """Write `n_spectra` LAMOST FITS files under out_dir/spectra and out_dir/truth.parquet.
+
+    The survey depends on `seed` only, not on the number of `workers` writing it.
+    """
     out_dir = Path(out_dir)
-    rng = np.random.default_rng(seed)
-    stars = draw_parameters(n_spectra, rates, snr_range, rng)
-    instrument = Instrument()
-    wavelength = instrument.wavelength()
-    names = []
-    with atomic_output(out_dir / "spectra") as spectra_dir:
-        spectra_dir.mkdir()
-        progress = tqdm(stars.iterrows(), total=n_spectra, desc="simulate", unit="spectra")
-        for _, star in progress:
-            flux, ivar, andmask, ormask = observe(
-                render(star, instrument, rng), wavelength, star.snr, rng
-            )
-            r_band = (wavelength > 5600) & (wavelength < 6900) & (ivar > 0)
-            measured_snr = float(np.median(flux[r_band] * np.sqrt(ivar[r_band])))
-            spectrum = Spectrum(star.id, wavelength, flux, ivar, ormask, header(star, measured_snr))
-            name = f"spec-{star.id}.fits"
-            write_lamost(spectra_dir / name, spectrum, andmask)
-            names.append(name)
+    stars = draw_parameters(n_spectra, rates, snr_range, np.random.default_rng(seed))
+    seeds = np.random.SeedSequence(seed).spawn(n_spectra)
+    chunks = [slice(start, start + 100) for start in range(0, n_spectra, 100)]
+    with (
+        atomic_output(out_dir / "spectra") as directory,
+        ProcessPoolExecutor(workers) as pool,
+        tqdm(total=n_spectra, desc="simulate", unit="spectra") as progress,
+    ):
+        directory.mkdir()
+        jobs = [pool.submit(_write_stars, stars[c], seeds[c], directory) for c in chunks]
+        for job in jobs:
+            job.add_done_callback(lambda done: progress.update(len(done.result())))
+        names = [name for job in jobs for name in job.result()]
     truth = stars.assign(file=names)
     write_table(truth, out_dir / "truth.parquet")
     return truth

@@ -11,9 +11,10 @@ rule simulate:
         seed=config["simulate"]["seed"],
     log:
         "results/logs/simulate.log",
+    threads: 2
     conda:
         ENV
     shell:
         "alspec simulate --out {params.out} --n-spectra {params.n_spectra}"
         " --single-peak-rate {params.single_peak} --double-peak-rate {params.double_peak}"
-        " --snr {params.snr} --seed {params.seed} > {log} 2>&1"
+        " --snr {params.snr} --seed {params.seed} --workers {threads} > {log} 2>&1"

@@ -94,39 +94,31 @@ def tasks(
     metadata = catalog.set_index("id").drop(columns=["file", "row"], errors="ignore")
     result = []
     for row, flux in zip(query.itertuples(index=False), windows.flux.values, strict=True):
-        meta = (
-            {k: _plain(v) for k, v in metadata.loc[row.id].items()}
-            if row.id in metadata.index
-            else {}
-        )
-        task = {
-            "data": {
-                "spectrum_id": row.id,
-                "batch": batch,
-                "reason": row.reason,
-                "score": float(row.score),
-                "window": {"wavelength": wavelength, "flux": np.round(flux, 4).tolist()},
-                "metadata": meta
-                | {"predicted": row.predicted, "probability": _plain(row.probability)},
-            }
+        meta = metadata.loc[row.id].to_dict() if row.id in metadata.index else {}
+        meta |= {"predicted": row.predicted, "probability": row.probability}
+        data = {
+            "spectrum_id": row.id,
+            "batch": batch,
+            "reason": row.reason,
+            "score": float(row.score),
+            "window": {"wavelength": wavelength, "flux": np.round(flux, 4).tolist()},
+            "metadata": {key: _plain(value) for key, value in meta.items()},
         }
-        if isinstance(row.predicted, str):
-            task["predictions"] = [
-                {
-                    "model_version": batch,
-                    "score": float(row.probability),
-                    "result": [
-                        {
-                            "from_name": LABEL_FROM,
-                            "to_name": SPECTRUM_TO,
-                            "type": "choices",
-                            "value": {"choices": [row.predicted]},
-                        }
-                    ],
-                }
-            ]
-        result.append(task)
+        known = isinstance(row.predicted, str)
+        guess = [_prediction(row.predicted, row.probability, batch)] if known else []
+        result.append({"data": data, "predictions": guess})
     return result
+
+
+def _prediction(label: str, probability: float, batch: str) -> dict:
+    """The model's class, shown pre-selected; its probability is the prediction's score."""
+    choice = {
+        "from_name": LABEL_FROM,
+        "to_name": SPECTRUM_TO,
+        "type": "choices",
+        "value": {"choices": [label]},
+    }
+    return {"model_version": batch, "score": float(probability), "result": [choice]}
 
 
 def _plain(value: object) -> object:
