@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from alspec.pool import discover_files, ingest, window
 from alspec.preprocess import log_wavelength_grid, window_grid
@@ -19,6 +21,13 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CLASSES = ["other", "single_peak", "double_peak"]
 INTEREST = ["single_peak", "double_peak"]
+TINY = {  # a workflow run in about a minute: 300 spectra, 10 % emission, a slim CNN
+    "iterations": 2,
+    "simulate": {"n_spectra": 300, "seed": 3, "rates": {"single_peak": 0.05, "double_peak": 0.05}},
+    "initial": {"size": 40},
+    "model": {"architecture": "slim", "epochs": 4, "batch_size": 16},
+    "query": {"batch_size": 25, "random_sample_size": 5},
+}
 
 
 def run_alspec(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -54,6 +63,32 @@ def pool(survey, tmp_path_factory) -> Path:
     )
     window(out / "spectra.zarr", out / "window.zarr", window_grid(6519, 6732, 140), 64)
     return out
+
+
+def project(path: Path, overrides: dict) -> Path:
+    """A project directory: the demo config, plus `overrides` in tiny.yaml."""
+    (path / "config").mkdir()
+    shutil.copy(REPO / "config" / "config.yaml", path / "config" / "config.yaml")
+    (path / "tiny.yaml").write_text(yaml.safe_dump(overrides))
+    return path
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    """The repository's workflow run in `workdir` with its tiny.yaml, as a user would."""
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(workdir)}
+    command = [
+        str(BIN / "snakemake"),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "tiny.yaml"),
+        "--cores",
+        "2",
+        *args,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
 
 
 def free_port() -> int:

@@ -10,7 +10,7 @@ from label_studio_sdk import LabelStudio
 
 from alspec.pool import open_pool
 
-from conftest import CLASSES, free_port, run_alspec
+from conftest import CLASSES, TINY, free_port, project, run_alspec, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -161,3 +161,35 @@ def test_a_server_that_is_down_is_reported_with_the_fix(pool, tmp_path, labelstu
     pushed = run_alspec(*oracle_args("push", down, pool, tmp_path, "iterations/8"), check=False)
     assert pushed.returncode == 1
     assert "is not answering" in pushed.stderr and "scripts/labelstudio start" in pushed.stderr
+
+
+def test_the_workflow_waits_for_the_person_then_goes_on(labelstudio, tmp_path):
+    overrides = TINY | {
+        "initial": {"size": 8},
+        "oracle": {
+            "backend": "labelstudio",
+            "truth": None,
+            "labelstudio": {
+                "url": labelstudio["url"],
+                "project": "workflow",
+                "token_file": str(labelstudio["token_file"]),
+            },
+        },
+    }
+    project(tmp_path, overrides)
+    waiting = snakemake(tmp_path, "results/iterations/0/query.parquet")
+    assert waiting.returncode != 0
+    assert "0 of 8 labelled: label the rest at" in waiting.stdout + waiting.stderr
+    receipt = json.loads((tmp_path / "results/cold_start/batch.json").read_text())
+
+    truth = pd.read_parquet(tmp_path / "results/survey/truth.parquet").set_index("id")["label"]
+    client = client_of(labelstudio)
+    for task, spectrum in receipt["tasks"].items():
+        client.annotations.create(id=int(task), result=choose(truth[spectrum]))
+
+    going_on = snakemake(tmp_path, "results/iterations/0/query.parquet")
+    assert going_on.returncode == 0, going_on.stderr[-3000:]
+    training_set = pd.read_parquet(tmp_path / "results/iterations/0/training_set.parquet")
+    assert len(training_set) == 8
+    assert (training_set.set_index("id")["label"] == truth[training_set["id"]]).all()
+    assert (tmp_path / "results/iterations/0/query.parquet").exists()

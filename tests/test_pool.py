@@ -46,6 +46,7 @@ def test_select_returns_rows_in_the_order_asked(pool):
         select(pool / "window.zarr", ["no-such-id"])
 
 
+@pytest.mark.filterwarnings("ignore:File may have been truncated")
 def test_bad_files_are_quarantined_with_a_reason(survey, tmp_path):
     files = sorted((survey / "spectra").iterdir())[:3]
     folder = tmp_path / "spectra"
@@ -55,15 +56,16 @@ def test_bad_files_are_quarantined_with_a_reason(survey, tmp_path):
     (folder / "truncated.fits").write_bytes(files[0].read_bytes()[:4000])
     fits.PrimaryHDU(np.zeros((3, 10), dtype=np.float32)).writeto(folder / "wrong-shape.fits")
     shutil.copy(files[0], folder / "copy-of-first.fits")
-    catalog = ingest(
-        discover_files([folder]),
-        tmp_path / "s.zarr",
-        tmp_path / "c.parquet",
-        tmp_path / "q.parquet",
-        GRID,
-        ["RA"],
-        block_size=2,
-    )
+    with pytest.warns(UserWarning, match=r"3 file\(s\) quarantined"):
+        catalog = ingest(
+            discover_files([folder]),
+            tmp_path / "s.zarr",
+            tmp_path / "c.parquet",
+            tmp_path / "q.parquet",
+            GRID,
+            ["RA"],
+            block_size=2,
+        )
     assert len(catalog) == 3
     quarantine = pd.read_parquet(tmp_path / "q.parquet").set_index("file")["reason"]
     assert "not a readable FITS" in quarantine[str(folder / "truncated.fits")]

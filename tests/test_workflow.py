@@ -2,56 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import BIN, REPO
+from conftest import BIN, TINY, project, snakemake
 
 pytestmark = pytest.mark.slow
-
-TINY = {
-    "iterations": 2,
-    "simulate": {"n_spectra": 300, "seed": 3, "rates": {"single_peak": 0.05, "double_peak": 0.05}},
-    "initial": {"size": 40},
-    "model": {"architecture": "slim", "epochs": 4, "batch_size": 16},
-    "query": {"batch_size": 25, "random_sample_size": 5},
-}
-
-
-def snakemake(workdir, *args: str) -> subprocess.CompletedProcess:
-    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(workdir)}
-    return subprocess.run(
-        [
-            str(BIN / "snakemake"),
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(workdir),
-            "--configfile",
-            str(workdir / "tiny.yaml"),
-            "--cores",
-            "2",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
-    """A project directory with the demo config and the tiny overrides."""
-    path = tmp_path_factory.mktemp("workflow")
-    (path / "config").mkdir()
-    shutil.copy(REPO / "config" / "config.yaml", path / "config" / "config.yaml")
-    (path / "tiny.yaml").write_text(yaml.safe_dump(TINY))
-    return path
+    return project(tmp_path_factory.mktemp("workflow"), TINY)
 
 
 def read(workdir, n: int, name: str) -> pd.DataFrame:
@@ -123,13 +87,10 @@ def test_report_lists_every_iteration(workdir):
 
 
 def test_iteration_zero_can_start_from_a_labelled_set(tmp_path):
-    (tmp_path / "config").mkdir()
-    shutil.copy(REPO / "config" / "config.yaml", tmp_path / "config" / "config.yaml")
     pd.DataFrame({"id": ["101", "102", "103"], "label": ["other", "single_peak", "unsure"]}).to_csv(
         tmp_path / "mine.csv", index=False
     )
-    config = TINY | {"initial": {"source": "labelled", "labelled_set": "mine.csv"}}
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
+    project(tmp_path, TINY | {"initial": {"source": "labelled", "labelled_set": "mine.csv"}})
     plan = snakemake(tmp_path, "--dry-run", "results/iterations/0/query.parquet")
     assert plan.returncode == 0, plan.stderr[-2000:]
     assert "cold_start" not in plan.stdout and "rule push" not in plan.stdout

@@ -192,6 +192,10 @@ def run_training_set(args: argparse.Namespace) -> None:
     print(f"training set: {len(merged)} labelled spectra: {counts(merged['label'])}")
 
 
+def _threads_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
+
+
 # --- model ----------------------------------------------------------------------------------
 
 
@@ -207,6 +211,7 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=model["seed"])
     p.add_argument("--model", type=Path, required=True, help="where to save the model (.keras)")
     p.add_argument("--report", type=Path, required=True, help="training history (JSON)")
+    _threads_option(p)
 
 
 @command("train", "train the CNN on the labelled windows", _train_options)
@@ -215,6 +220,7 @@ def run_train(args: argparse.Namespace) -> None:
     from alspec.io import atomic_output
     from alspec.pool import select
 
+    models.use_threads(args.threads)
     examples = labels.training_examples(read_table(args.training_set), args.classes)
     windows = select(args.window, list(examples["id"]))
     usable = windows.valid.values
@@ -240,6 +246,7 @@ def run_train(args: argparse.Namespace) -> None:
             "examples": counts,
             "architecture": args.architecture,
             "parameters": model.count_params(),
+            "threads": args.threads,
             "history": history,
         },
         args.report,
@@ -252,6 +259,7 @@ def _predict_options(p: argparse.ArgumentParser) -> None:
     _classes_option(p)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--block-size", type=int, default=8192)
+    _threads_option(p)
 
 
 @command(
@@ -260,6 +268,7 @@ def _predict_options(p: argparse.ArgumentParser) -> None:
 def run_predict(args: argparse.Namespace) -> None:
     from alspec import models
 
+    models.use_threads(args.threads)
     model = models.load(str(args.model), args.classes)
     n = models.predict_pool(model, str(args.window), args.classes, str(args.out), args.block_size)
     print(f"predicted {n} spectra into {args.out}")

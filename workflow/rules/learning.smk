@@ -54,7 +54,7 @@ rule train:
         " --classes {params.classes} --architecture {params.architecture}"
         " --epochs {params.epochs} --batch-size {params.batch_size}"
         " --learning-rate {params.learning_rate} --seed {params.seed}"
-        " --model {output.model} --report {output.report} > {log} 2>&1"
+        " --model {output.model} --report {output.report} --threads {threads} > {log} 2>&1"
 
 
 rule predict:
@@ -72,7 +72,7 @@ rule predict:
         ENV
     shell:
         "alspec predict --window {input.window} --model {input.model} --classes {params.classes}"
-        " --out {output} > {log} 2>&1"
+        " --out {output} --threads {threads} > {log} 2>&1"
 
 
 rule query:
