@@ -13,6 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from alspec.io import atomic_output
+from alspec.pool import iter_blocks, open_pool
+from alspec.query import entropy, probability_columns
 
 # TensorFlow's C++ log repeats harmless op-definition notices on every run; Python
 # exceptions still carry its errors.
@@ -132,13 +138,6 @@ def predict_pool(
     """Stream the pool's windows through the model into a Parquet table, one row per
     classifiable spectrum: `id`, `predicted`, `probability` (of the predicted class),
     `p_<class>` for each class and `entropy` (bits). Memory stays one block deep."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from alspec.io import atomic_output
-    from alspec.pool import iter_blocks, open_pool
-    from alspec.query import entropy, probability_columns
-
     window = open_pool(window_store)
     names = np.asarray(classes, dtype=object)
     written = 0
