@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from alspec.pool import discover_files, ingest, window
+from alspec.pool import discover_files, gather, ingest_shard, window, write_shard_lists
 from alspec.preprocess import log_wavelength_grid, window_grid
 from alspec.simulate import simulate_survey
 
@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CLASSES = ["other", "single_peak", "double_peak"]
 INTEREST = ["single_peak", "double_peak"]
+GRID = log_wavelength_grid(3690, 9100, 1e-4)
 TINY = {  # a workflow run in about a minute: 300 spectra, 10 % emission, a slim CNN
     "iterations": 2,
     "simulate": {"n_spectra": 300, "seed": 3, "rates": {"single_peak": 0.05, "double_peak": 0.05}},
@@ -48,20 +49,23 @@ def survey(tmp_path_factory) -> Path:
     return out
 
 
+def build_pool(specs: list, pool_dir: Path, shard_size: int, metadata=("SUBCLASS", "SNRR")):
+    """Shard, ingest every shard and gather, as the workflow does."""
+    lists = pool_dir / "shards" / "lists"
+    write_shard_lists(discover_files(specs), shard_size, lists)
+    for shard_list in sorted(lists.iterdir()):
+        files = [Path(line) for line in shard_list.read_text().splitlines()]
+        ingest_shard(files, pool_dir / "shards" / shard_list.stem, GRID, list(metadata), 64)
+    shards = sorted(p for p in (pool_dir / "shards").iterdir() if p.name != "lists")
+    return gather(lists, shards, pool_dir / "catalog.parquet", pool_dir / "quarantine.parquet")
+
+
 @pytest.fixture(scope="session")
 def pool(survey, tmp_path_factory) -> Path:
-    """The survey ingested into a pool with its Hα window."""
+    """The survey ingested in two shards, with its Hα window."""
     out = tmp_path_factory.mktemp("pool")
-    ingest(
-        discover_files([survey / "spectra"]),
-        out / "spectra.zarr",
-        out / "catalog.parquet",
-        out / "quarantine.parquet",
-        log_wavelength_grid(3690, 9100, 1e-4),
-        ["RA", "DEC", "SUBCLASS", "SNRR"],
-        block_size=64,
-    )
-    window(out / "spectra.zarr", out / "window.zarr", window_grid(6519, 6732, 140), 64)
+    build_pool([survey / "spectra"], out, shard_size=120)
+    window(out, out / "window.zarr", window_grid(6519, 6732, 140), 64)
     return out
 
 

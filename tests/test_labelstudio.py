@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from label_studio_sdk import LabelStudio
 
-from alspec.pool import open_pool
+from alspec.pool import open_store
 
 from conftest import CLASSES, TINY, free_port, project, run_alspec, snakemake
 
@@ -27,7 +27,7 @@ def choose(label: str) -> list[dict]:
 
 
 def write_query(pool, path, start: int, size: int) -> pd.DataFrame:
-    ids = list(open_pool(pool / "window.zarr").id.values[start : start + size])
+    ids = list(open_store(pool / "window.zarr").id.values[start : start + size])
     query = pd.DataFrame(
         {
             "id": ids,

@@ -86,12 +86,25 @@ def run_simulate(args: argparse.Namespace) -> None:
     print(f"wrote {len(truth)} spectra to {args.out / 'spectra'}: {counts(truth['label'])}")
 
 
+def _shard_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", help="spectrum files, directories, globs, or lists of paths")
+    p.add_argument("--shard-size", type=int, default=cfg.default("pool", "shard_size"))
+    p.add_argument("--out", type=Path, required=True, help="folder of shard lists to write")
+
+
+@command("shard", "split the survey's files into shards, one list each", _shard_options)
+def run_shard(args: argparse.Namespace) -> None:
+    from alspec.pool import discover_files, write_shard_lists
+
+    files = discover_files(args.files)
+    shards = write_shard_lists(files, args.shard_size, args.out)
+    print(f"shard: {len(files)} files in {shards} shard(s) of up to {args.shard_size}")
+
+
 def _ingest_options(p: argparse.ArgumentParser) -> None:
     grid = cfg.default("pool", "grid")
-    p.add_argument("files", nargs="+", help="FITS files, directories, globs, or lists of paths")
-    p.add_argument("--store", type=Path, required=True, help="the pool's Zarr store to write")
-    p.add_argument("--catalog", type=Path, required=True)
-    p.add_argument("--quarantine", type=Path, required=True)
+    p.add_argument("shard_list", type=Path, help="the shard's list of files (alspec shard)")
+    p.add_argument("--out", type=Path, required=True, help="the shard's folder to write")
     p.add_argument(
         "--grid",
         type=float,
@@ -103,27 +116,34 @@ def _ingest_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--block-size", type=int, default=cfg.default("pool", "block_size"))
 
 
-@command("ingest", "read spectrum files into the pool's Zarr store", _ingest_options)
+@command("ingest", "read one shard's spectrum files into its Zarr store", _ingest_options)
 def run_ingest(args: argparse.Namespace) -> None:
-    from alspec.pool import discover_files, ingest
+    from alspec.pool import ingest_shard
     from alspec.preprocess import log_wavelength_grid
 
-    files = discover_files(args.files)
-    catalog = ingest(
-        files,
-        args.store,
-        args.catalog,
-        args.quarantine,
-        log_wavelength_grid(*args.grid),
-        args.metadata,
-        args.block_size,
-    )
-    print(f"ingested {len(catalog)} of {len(files)} files into {args.store}")
+    files = [Path(line) for line in args.shard_list.read_text().splitlines() if line]
+    grid = log_wavelength_grid(*args.grid)
+    ingested, quarantined = ingest_shard(files, args.out, grid, args.metadata, args.block_size)
+    print(f"ingest: {len(files)} files: {ingested} spectra ingested, {quarantined} quarantined")
+
+
+def _gather_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("shards", nargs="+", type=Path, help="the shard folders")
+    p.add_argument("--lists", type=Path, required=True, help="the folder of shard lists")
+    p.add_argument("--catalog", type=Path, required=True)
+    p.add_argument("--quarantine", type=Path, required=True)
+
+
+@command("gather", "check that every file is accounted for; write one catalogue", _gather_options)
+def run_gather(args: argparse.Namespace) -> None:
+    from alspec.pool import gather
+
+    gather(args.lists, args.shards, args.catalog, args.quarantine)
 
 
 def _window_options(p: argparse.ArgumentParser) -> None:
     window = cfg.default("window")
-    p.add_argument("--pool", type=Path, required=True)
+    p.add_argument("--pool", type=Path, required=True, help="the pool folder (catalog, shards)")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument(
         "--range",
@@ -158,10 +178,10 @@ def _cold_start_options(p: argparse.ArgumentParser) -> None:
     "cold-start", "draw a random batch of the pool for the first labels (FR5)", _cold_start_options
 )
 def run_cold_start(args: argparse.Namespace) -> None:
-    from alspec.pool import open_pool
+    from alspec.pool import open_store
     from alspec.query import random_batch
 
-    window = open_pool(args.window)
+    window = open_store(args.window)
     ids = window.id.values[window.valid.values]
     write_table(random_batch(ids, args.size, np.random.default_rng(args.seed)), args.out)
 
@@ -481,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     from alspec.formats import SpectrumFileError
     from alspec.labels import LabelError
     from alspec.oracles import BatchIncomplete, OracleUnavailable
+    from alspec.pool import ReconciliationError
 
     try:
         args.run(args)
@@ -488,6 +509,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"alspec {args.step}: {incomplete}", file=sys.stderr)
         return 3
     except (
+        ReconciliationError,
         cfg.ConfigError,
         SpectrumFileError,
         LabelError,

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from alspec.io import atomic_output
-from alspec.pool import iter_blocks, open_pool
+from alspec.pool import iter_blocks, open_store
 from alspec.query import entropy, probability_columns
 
 # TensorFlow's C++ log repeats harmless op-definition notices on every run; Python
@@ -138,7 +138,7 @@ def predict_pool(
     """Stream the pool's windows through the model into a Parquet table, one row per
     classifiable spectrum: `id`, `predicted`, `probability` (of the predicted class),
     `p_<class>` for each class and `entropy` (bits). Memory stays one block deep."""
-    window = open_pool(window_store)
+    window = open_store(window_store)
     names = np.asarray(classes, dtype=object)
     written = 0
     with atomic_output(out) as tmp:

@@ -1,9 +1,17 @@
-"""The pool: every spectrum of the survey on one wavelength grid, in a Zarr store.
+"""The pool: every spectrum of the survey on one wavelength grid, in sharded Zarr stores.
 
-`ingest` streams spectrum files into `spectra.zarr` (dims `spectrum` x `wavelength`,
-variables `flux` and `ivar`, coordinate `id`) block by block, so memory does not grow
-with the pool; `window` derives the normalised spectral window the CNN reads.
-Both write aside and move the store into place only when complete.
+A survey of millions of files is ingested by shards, each one job, so that many run at
+once on a cluster. Under the pool directory (results/pool):
+
+    shards/lists/<shard>.txt        the files of each shard (`write_shard_lists`)
+    shards/<shard>/spectra.zarr     its spectra: dims spectrum x wavelength, flux and ivar
+    shards/<shard>/catalog/*.parquet  its catalogue, one part per block of spectra
+    shards/<shard>/quarantine.parquet what it could not ingest, and why
+    catalog.parquet, quarantine.parquet   gathered over all shards (`gather`)
+
+A shard is written aside and moved into place whole, so a job killed midway leaves
+nothing behind; its memory is one block deep whatever its size. `open_pool` shows all
+shards as one xarray Dataset; the catalogue is its index.
 """
 
 from __future__ import annotations
@@ -11,30 +19,42 @@ from __future__ import annotations
 import glob
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+from astropy.coordinates import Angle
 from tqdm import tqdm
 
-from alspec.formats import SpectrumFileError, read_lamost
+from alspec.formats import DEC_KEYS, RA_KEYS, Rejected, Spectrum, read_spectra
 from alspec.io import atomic_output, write_table
-from alspec.preprocess import extract_window, resample, standardise
+from alspec.preprocess import air_to_vacuum, extract_window, resample, standardise
 
-FITS_SUFFIXES = (".fits", ".fit", ".fits.gz", ".fit.gz")
+SPECTRUM_SUFFIXES = (".fits", ".fit", ".fts", ".csv", ".h5", ".hdf5", ".hdf", ".vot", ".votable")
+QUARANTINE_COLUMNS = ["file", "row", "id", "reason"]
+
+
+class ReconciliationError(RuntimeError):
+    """The shards do not account for every input file: something was lost."""
+
+
+# --- input -----------------------------------------------------------------------------------
+
+
+def is_spectrum_file(path: Path) -> bool:
+    return path.name.lower().removesuffix(".gz").endswith(SPECTRUM_SUFFIXES)
 
 
 def discover_files(specs: Sequence[str | Path]) -> list[Path]:
-    """The spectrum files named by `specs`, each a FITS file, a directory, a glob, or a
+    """The spectrum files named by `specs`, each a spectrum file, a directory, a glob, or a
     text file listing one path a line (how a survey of millions of files is named)."""
     files: list[Path] = []
     for spec in specs:
         path = Path(spec)
         if path.is_dir():
-            files += [p for p in path.iterdir() if p.name.lower().endswith(FITS_SUFFIXES)]
-        elif path.is_file() and not path.name.lower().endswith(FITS_SUFFIXES):
+            files += [p for p in path.iterdir() if is_spectrum_file(p)]
+        elif path.is_file() and not is_spectrum_file(path):
             lines = (line.strip() for line in path.read_text().splitlines())
             files += [Path(line) for line in lines if line and not line.startswith("#")]
         elif path.is_file():
@@ -46,96 +66,231 @@ def discover_files(specs: Sequence[str | Path]) -> list[Path]:
     return sorted(set(files))
 
 
-@dataclass
-class _Block:
-    """Spectra accumulated until they fill one Zarr chunk."""
-
-    flux: list[np.ndarray] = field(default_factory=list)
-    ivar: list[np.ndarray] = field(default_factory=list)
-    ids: list[str] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.ids)
+def write_shard_lists(files: Sequence[Path], shard_size: int, out_dir: str | Path) -> int:
+    """Split the file list into shards of `shard_size` files, one list file each."""
+    with atomic_output(out_dir) as tmp:
+        tmp.mkdir()
+        for number, start in enumerate(range(0, len(files), shard_size)):
+            chunk = files[start : start + shard_size]
+            (tmp / f"{number:05d}.txt").write_text("".join(f"{f}\n" for f in chunk))
+    return -(-len(files) // shard_size)
 
 
-def ingest(
+# --- one shard -------------------------------------------------------------------------------
+
+
+class _ShardWriter:
+    """Appends blocks of resampled spectra to the shard's store and catalogue parts."""
+
+    def __init__(self, directory: Path, grid: np.ndarray, block_size: int) -> None:
+        self.directory, self.grid, self.block_size = directory, grid, block_size
+        self.store = directory / "spectra.zarr"
+        (directory / "catalog").mkdir(parents=True)
+        self.written, self.parts = 0, 0
+        self._clear()
+
+    def _clear(self) -> None:
+        self.flux: list[np.ndarray] = []
+        self.ivar: list[np.ndarray] = []
+        self.rows: list[dict] = []
+
+    def add(self, flux: np.ndarray, ivar: np.ndarray, row: dict) -> None:
+        self.flux.append(flux)
+        self.ivar.append(ivar)
+        self.rows.append(row | {"row": self.written + len(self.rows)})
+        if len(self.rows) == self.block_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        dims = ("spectrum", "wavelength")
+        block = xr.Dataset(
+            {"flux": (dims, np.asarray(self.flux, dtype=np.float32)),
+             "ivar": (dims, np.asarray(self.ivar, dtype=np.float32))},
+            coords={"id": ("spectrum", as_ids([r["id"] for r in self.rows])),
+                    "wavelength": ("wavelength", self.grid, {"units": "Angstrom"})},
+        )  # fmt: skip
+        if self.written:
+            block.to_zarr(self.store, append_dim="spectrum", consolidated=False)
+        else:
+            chunks = {"chunks": (self.block_size, self.grid.size)}
+            block.to_zarr(self.store, mode="w", consolidated=False,
+                          encoding={"flux": chunks, "ivar": chunks})  # fmt: skip
+        pd.DataFrame(self.rows).to_parquet(
+            self.directory / "catalog" / f"part-{self.parts:05d}.parquet", index=False
+        )
+        self.written += len(self.rows)
+        self.parts += 1
+        self._clear()
+
+
+def ingest_shard(
     files: Sequence[Path],
-    store: str | Path,
-    catalog_path: str | Path,
-    quarantine_path: str | Path,
+    out_dir: str | Path,
     grid: np.ndarray,
     metadata: Sequence[str],
     block_size: int,
-) -> pd.DataFrame:
-    """Read, resample and store every spectrum; unreadable files go to the quarantine table."""
-    catalog, quarantine, seen = [], [], {}
-    with atomic_output(store) as tmp:
-        block = _Block()
-        for path in tqdm(files, desc="ingest", unit="files", mininterval=2):
-            try:
-                spectrum = read_lamost(path)
-            except SpectrumFileError as error:
-                quarantine.append({"file": str(path), "reason": str(error)})
-                continue
-            if spectrum.id in seen:
-                reason = f"duplicate id {spectrum.id}, first read from {seen[spectrum.id]}"
-                quarantine.append({"file": str(path), "reason": reason})
-                continue
-            seen[spectrum.id] = path
-            flux, ivar = resample(spectrum.wavelength, spectrum.flux, spectrum.weights(), grid)
-            block.flux.append(flux)
-            block.ivar.append(ivar)
-            block.ids.append(spectrum.id)
-            catalog.append(
-                {"id": spectrum.id, "file": str(path), "row": len(catalog)}
-                | {key.lower(): spectrum.header.get(key) for key in metadata}
-            )
-            if len(block) == block_size:
-                _append(tmp, block, grid, block_size)
-                block = _Block()
-        if len(block):
-            _append(tmp, block, grid, block_size)
-        write_table(pd.DataFrame(quarantine, columns=["file", "reason"]), quarantine_path)
-        if not catalog:
-            raise ValueError(
-                f"no readable spectrum among {len(files)} files: see {quarantine_path}"
-            )
-    if quarantine:
-        warnings.warn(f"{len(quarantine)} file(s) quarantined, see {quarantine_path}", stacklevel=2)
-    catalog = pd.DataFrame(catalog)
-    write_table(catalog, catalog_path)
-    return catalog
+) -> tuple[int, int]:
+    """Read, check and resample every spectrum of the files; return (ingested, quarantined).
+
+    Every spectrum lands either in the store or in the quarantine table with its reason.
+    """
+    quarantine: list[dict] = []
+    seen: dict[str, str] = {}
+    with atomic_output(out_dir) as tmp:
+        tmp.mkdir()
+        writer = _ShardWriter(tmp, grid, block_size)
+        for path in tqdm(files, desc=f"ingest {Path(out_dir).name}", unit="files", mininterval=5):
+            for record in read_spectra(path, metadata):
+                if isinstance(record, Spectrum):
+                    record = _onto_grid(record, path, grid, seen)
+                if isinstance(record, Rejected):
+                    quarantine.append(record.__dict__)
+                    continue
+                spectrum, flux, ivar = record
+                seen[spectrum.id] = str(path)
+                writer.add(flux, ivar, catalog_row(spectrum, path, metadata))
+        writer.flush()
+        pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS).to_parquet(
+            tmp / "quarantine.parquet", index=False
+        )
+    return writer.written, len(quarantine)
 
 
-def _append(store: Path, block: _Block, grid: np.ndarray, block_size: int) -> None:
-    dims = ("spectrum", "wavelength")
-    data = xr.Dataset(
-        {
-            "flux": (dims, np.asarray(block.flux, dtype=np.float32).reshape(-1, grid.size)),
-            "ivar": (dims, np.asarray(block.ivar, dtype=np.float32).reshape(-1, grid.size)),
-        },
-        coords={"id": ("spectrum", as_ids(block.ids)), "wavelength": grid},
-        attrs={"description": "alspec pool: spectra resampled onto a common vacuum grid"},
+def _onto_grid(
+    spectrum: Spectrum, path: Path, grid: np.ndarray, seen: dict[str, str]
+) -> tuple[Spectrum, np.ndarray, np.ndarray] | Rejected:
+    def reject(reason: str) -> Rejected:
+        return Rejected(str(path), reason, spectrum.row, spectrum.id)
+
+    if spectrum.id in seen:
+        return reject(f"duplicate id {spectrum.id}, first read from {seen[spectrum.id]}")
+    wavelength = air_to_vacuum(spectrum.wavelength) if spectrum.air else spectrum.wavelength
+    flux, ivar = resample(wavelength, spectrum.flux, spectrum.ivar, grid)
+    if not (ivar > 0).any():
+        return reject(
+            f"no usable pixel on the grid {grid[0]:.0f}-{grid[-1]:.0f} Å "
+            f"(the spectrum covers {wavelength.min():.0f}-{wavelength.max():.0f} Å)"
+        )
+    return spectrum, flux, ivar
+
+
+def catalog_row(spectrum: Spectrum, path: Path, metadata: Sequence[str]) -> dict:
+    """id, file, RA and Dec in degrees, and the configured metadata (lower-case keys)."""
+    meta = spectrum.meta
+    return {
+        "id": spectrum.id,
+        "file": str(path),
+        "file_row": spectrum.row,
+        "ra": _degrees(meta, RA_KEYS, hours=True),
+        "dec": _degrees(meta, DEC_KEYS, hours=False),
+    } | {key.lower(): _text_or_number(meta.get(key.upper())) for key in metadata
+         if key.upper() not in ("RA", "DEC")}  # fmt: skip
+
+
+def _degrees(meta: dict, keys: Sequence[str], hours: bool) -> float:
+    """A coordinate in degrees from the first key present; sexagesimal strings are parsed
+    (RA in hours)."""
+    value = next((meta[k] for k in keys if meta.get(k) not in (None, "")), None)
+    if value is None:
+        return np.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float(Angle(str(value), unit="hourangle" if hours else "deg").degree)
+
+
+def _text_or_number(value: object) -> object:
+    """Metadata values as one type per column: numbers as floats, anything else as text."""
+    if value is None or isinstance(value, bool):
+        return None if value is None else str(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+# --- all shards ------------------------------------------------------------------------------
+
+
+def read_shard_catalog(shard: Path) -> pd.DataFrame:
+    parts = sorted((shard / "catalog").glob("part-*.parquet"))
+    if not parts:
+        return pd.DataFrame(columns=["id", "file", "row"])
+    return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+
+
+def gather(
+    lists: str | Path, shards: Sequence[str | Path], catalog_path: str | Path,
+    quarantine_path: str | Path,
+) -> pd.DataFrame:  # fmt: skip
+    """One catalogue and one quarantine table over all shards, after checking that every
+    listed file is accounted for and every shard store matches its catalogue."""
+    catalogs, quarantines, problems = [], [], []
+    listed = 0
+    for shard in map(Path, sorted(shards)):
+        files = Path(lists, f"{shard.name}.txt").read_text().splitlines()
+        listed += len(files)
+        catalog = read_shard_catalog(shard).assign(shard=shard.name)
+        quarantine = pd.read_parquet(shard / "quarantine.parquet").assign(shard=shard.name)
+        stored = open_store(shard / "spectra.zarr").sizes["spectrum"] if len(catalog) else 0
+        if stored != len(catalog):
+            problems.append(f"shard {shard.name}: {stored} spectra stored, {len(catalog)} listed")
+        lost = set(files) - set(catalog["file"]) - set(quarantine["file"])
+        if lost:
+            problems.append(f"shard {shard.name}: {len(lost)} file(s) neither ingested nor "
+                            f"quarantined, e.g. {sorted(lost)[:3]}")  # fmt: skip
+        catalogs.append(catalog)
+        quarantines.append(quarantine)
+    if problems:
+        raise ReconciliationError("the pool does not add up:\n  " + "\n  ".join(problems))
+    catalog = pd.concat(catalogs, ignore_index=True)
+    first = catalog.drop_duplicates("id")
+    repeated = catalog.loc[catalog.duplicated("id")].merge(
+        first[["id", "file"]], on="id", suffixes=("", "_first")
     )
-    data.wavelength.attrs["units"] = "Angstrom"
-    if (store / "zarr.json").exists():
-        data.to_zarr(store, append_dim="spectrum", consolidated=False)
-    else:
-        chunks = {"chunks": (block_size, grid.size)}
-        data.to_zarr(store, mode="w", consolidated=False, encoding={"flux": chunks, "ivar": chunks})
+    duplicates = repeated.assign(
+        reason="duplicate id " + repeated["id"] + ", first read from " + repeated["file_first"]
+    )[["file", "file_row", "id", "reason", "shard"]].rename(columns={"file_row": "row"})
+    quarantine = pd.concat([*quarantines, duplicates], ignore_index=True)
+    write_table(quarantine, quarantine_path)
+    write_table(first.sort_values(["shard", "row"], ignore_index=True), catalog_path)
+    print(f"gather: {listed} files in; {len(first)} spectra ingested, "
+          f"{len(quarantine)} quarantined ({quarantine['file'].nunique()} files)")  # fmt: skip
+    return first
+
+
+def open_store(store: str | Path) -> xr.Dataset:
+    """One Zarr store (a shard, or the window) as a lazily loaded xarray Dataset."""
+    with warnings.catch_warnings():
+        # Snakemake marks directory outputs with a .snakemake_timestamp file.
+        warnings.filterwarnings("ignore", "Object at .snakemake_timestamp is not recognized")
+        return xr.open_zarr(store, consolidated=False, chunks=None)
+
+
+def open_pool(pool_dir: str | Path) -> xr.Dataset:
+    """Every spectrum of the pool as one Dataset (dims spectrum x wavelength), in the order
+    of catalog.parquet; dask arrays, so nothing is read until asked for."""
+    pool_dir = Path(pool_dir)
+    catalog = pd.read_parquet(pool_dir / "catalog.parquet", columns=["shard", "row"])
+    parts = []
+    for shard, rows in catalog.groupby("shard", sort=True):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Object at .snakemake_timestamp is not recognized")
+            data = xr.open_zarr(pool_dir / "shards" / shard / "spectra.zarr",
+                                consolidated=False, chunks={})  # fmt: skip
+        keep = rows["row"].to_numpy()
+        parts.append(data if len(keep) == data.sizes["spectrum"] else data.isel(spectrum=keep))
+    # join="exact": every shard must be on the same wavelength grid
+    return xr.concat(
+        parts, dim="spectrum", data_vars="all", coords="minimal", compat="override", join="exact"
+    )
 
 
 def as_ids(ids: Sequence[str] | np.ndarray) -> np.ndarray:
     """Spectrum ids as variable-length strings (Zarr v3 `string`): ids differ in length."""
     return np.asarray(ids, dtype=object)
-
-
-def open_pool(store: str | Path) -> xr.Dataset:
-    """The pool (or its window) as a lazily loaded xarray Dataset with named dimensions."""
-    with warnings.catch_warnings():
-        # Snakemake marks directory outputs with a .snakemake_timestamp file.
-        warnings.filterwarnings("ignore", "Object at .snakemake_timestamp is not recognized")
-        return xr.open_zarr(store, consolidated=False, chunks=None)
 
 
 def iter_blocks(n: int, block_size: int, desc: str) -> Iterator[slice]:
@@ -147,8 +302,11 @@ def iter_blocks(n: int, block_size: int, desc: str) -> Iterator[slice]:
             progress.update(stop - start)
 
 
+# --- the window ------------------------------------------------------------------------------
+
+
 def window(
-    pool_store: str | Path,
+    pool_dir: str | Path,
     out_store: str | Path,
     grid: np.ndarray,
     block_size: int,
@@ -159,39 +317,35 @@ def window(
     `valid` marks spectra whose window has usable pixels over at least `min_coverage`
     of its length; the others keep NaN and are never classified.
     """
-    pool = open_pool(pool_store)
-    n = pool.sizes["spectrum"]
+    pool = open_pool(pool_dir)
     wavelength = pool.wavelength.values
+    inside = np.flatnonzero((wavelength >= grid[0] - 10) & (wavelength <= grid[-1] + 10))
+    region = pool.isel(wavelength=slice(inside[0], inside[-1] + 1))
     dims = ("spectrum", "window_wavelength")
     with atomic_output(out_store) as tmp:
-        for rows in iter_blocks(n, block_size, "window"):
+        for rows in iter_blocks(pool.sizes["spectrum"], block_size, "window"):
+            block = region.isel(spectrum=rows).compute()
             flux, coverage = extract_window(
-                wavelength, pool.flux[rows].values, pool.ivar[rows].values, grid
+                block.wavelength.values, block.flux.values, block.ivar.values, grid
             )
             valid = coverage >= min_coverage
             flux[valid] = standardise(flux[valid])
             flux[~valid] = np.nan
-            block = xr.Dataset(
-                {
-                    "flux": (dims, flux),
-                    "coverage": ("spectrum", coverage.astype(np.float32)),
-                    "valid": ("spectrum", valid),
-                },
-                coords={
-                    "id": ("spectrum", as_ids(pool.id[rows].values)),
-                    "window_wavelength": grid,
-                },
-            )
+            out = xr.Dataset(
+                {"flux": (dims, flux), "coverage": ("spectrum", coverage.astype(np.float32)),
+                 "valid": ("spectrum", valid)},
+                coords={"id": ("spectrum", as_ids(block.id.values)), "window_wavelength": grid},
+            )  # fmt: skip
             if rows.start == 0:
                 encoding = {"flux": {"chunks": (block_size, grid.size)}}
-                block.to_zarr(tmp, mode="w", consolidated=False, encoding=encoding)
+                out.to_zarr(tmp, mode="w", consolidated=False, encoding=encoding)
             else:
-                block.to_zarr(tmp, append_dim="spectrum", consolidated=False)
+                out.to_zarr(tmp, append_dim="spectrum", consolidated=False)
 
 
 def select(store: str | Path, ids: Sequence[str]) -> xr.Dataset:
-    """The rows of `ids`, in that order; reads only the chunks that hold them."""
-    data = open_pool(store)
+    """The rows of `ids` in a store, in that order; reads only the chunks that hold them."""
+    data = open_store(store)
     position = pd.Series(np.arange(data.sizes["spectrum"]), index=data.id.values)
     missing = [i for i in ids if i not in position.index]
     if missing:

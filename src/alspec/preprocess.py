@@ -20,6 +20,13 @@ def window_grid(start: float, stop: float, points: int) -> np.ndarray:
     return np.linspace(start, stop, points)
 
 
+def air_to_vacuum(wavelength: np.ndarray) -> np.ndarray:
+    """Vacuum wavelengths (Å) from air ones, seed 003 eq. 2.2 with s = 10^4 / λ_air."""
+    s2 = (1e4 / wavelength) ** 2
+    n = 1 + 8.34254e-5 + 2.406147e-2 / (130 - s2) + 1.5998e-4 / (38.9 - s2)
+    return n * wavelength
+
+
 def resample(
     wavelength: np.ndarray, flux: np.ndarray, ivar: np.ndarray, grid: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

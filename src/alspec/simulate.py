@@ -225,7 +225,7 @@ def observe(
     for _ in range(rng.poisson(0.8)):
         start = rng.integers(0, true_flux.size)
         ormask[start : start + rng.integers(1, 30)] |= ORMASK_BADPIXEL
-    andmask = np.where(rng.random() < 0.5, ormask, 0)
+    andmask = np.where(rng.random() < 0.5, ormask, 0)  # bad in every exposure, or in one
     ivar[ormask != 0] = 0
     for _ in range(rng.poisson(1.5)):
         pixel = rng.integers(0, true_flux.size - 1)
@@ -289,8 +289,8 @@ def write_star(star: pd.Series, seed: np.random.SeedSequence, directory: Path) -
     r_band = (wavelength > 5600) & (wavelength < 6900) & (ivar > 0)
     measured_snr = float(np.median(flux[r_band] * np.sqrt(ivar[r_band])))
     name = f"spec-{star.id}.fits"
-    spectrum = Spectrum(star.id, wavelength, flux, ivar, ormask, header(star, measured_snr))
-    write_lamost(directory / name, spectrum, andmask)
+    spectrum = Spectrum(star.id, wavelength, flux, ivar, header(star, measured_snr))
+    write_lamost(directory / name, spectrum, andmask, ormask)
     return name
 
 

@@ -13,6 +13,7 @@ ENV = "../../envs/pipeline.yaml"
 
 wildcard_constraints:
     n=r"\d+",
+    shard=r"\d{5}",
     batch=r"cold_start|iterations/\d+",
 
 
@@ -20,6 +21,13 @@ def pool_files(wildcards):
     """The spectra to ingest: a glob is expanded, a directory or list of paths is one input."""
     files = config["pool"]["files"]
     return sorted(glob.glob(files)) if glob.has_magic(files) else files
+
+
+def shard_folders(wildcards):
+    """One folder per shard list, known once the shard_lists checkpoint has run."""
+    lists = checkpoints.shard_lists.get().output[0]
+    shards = glob_wildcards(os.path.join(lists, "{shard}.txt")).shard
+    return expand(f"{POOL}/shards/{{shard}}", shard=sorted(shards))
 
 
 def training_set_inputs(wildcards):

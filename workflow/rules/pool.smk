@@ -1,32 +1,65 @@
-rule ingest:
+# Scatter/gather: the survey's files are split into shards (a checkpoint, since their
+# number depends on the files); each shard is one ingest job; gather checks the counts.
+
+
+checkpoint shard_lists:
     input:
         pool_files,
     output:
-        store=directory(f"{POOL}/spectra.zarr"),
-        catalog=f"{POOL}/catalog.parquet",
-        quarantine=f"{POOL}/quarantine.parquet",
+        directory(f"{POOL}/shards/lists"),
+    params:
+        shard_size=config["pool"]["shard_size"],
+    log:
+        "results/logs/shard_lists.log",
+    conda:
+        ENV
+    shell:
+        "alspec shard {input:q} --shard-size {params.shard_size} --out {output} > {log} 2>&1"
+
+
+rule ingest:
+    input:
+        f"{POOL}/shards/lists/{{shard}}.txt",
+    output:
+        directory(f"{POOL}/shards/{{shard}}"),
     params:
         grid=lambda wildcards: " ".join(str(v) for v in config["pool"]["grid"].values()),
         metadata=config["pool"]["metadata"],
         block_size=config["pool"]["block_size"],
     log:
-        "results/logs/ingest.log",
+        "results/logs/ingest/{shard}.log",
     resources:
-        mem_mb=4000,
+        mem_mb=2000,
     conda:
         ENV
     shell:
-        "alspec ingest {input:q} --store {output.store} --catalog {output.catalog}"
-        " --quarantine {output.quarantine} --grid {params.grid} --metadata {params.metadata}"
-        " --block-size {params.block_size} > {log} 2>&1"
+        "alspec ingest {input} --out {output} --grid {params.grid}"
+        " --metadata {params.metadata} --block-size {params.block_size} > {log} 2>&1"
+
+
+rule gather:
+    input:
+        lists=f"{POOL}/shards/lists",
+        shards=shard_folders,
+    output:
+        catalog=f"{POOL}/catalog.parquet",
+        quarantine=f"{POOL}/quarantine.parquet",
+    log:
+        "results/logs/gather.log",
+    conda:
+        ENV
+    shell:
+        "alspec gather {input.shards} --lists {input.lists} --catalog {output.catalog}"
+        " --quarantine {output.quarantine} 2>&1 | tee {log}"
 
 
 rule window:
     input:
-        pool=f"{POOL}/spectra.zarr",
+        catalog=f"{POOL}/catalog.parquet",
     output:
         directory(f"{POOL}/window.zarr"),
     params:
+        pool=lambda wildcards, input: os.path.dirname(input.catalog),
         start=config["window"]["start"],
         stop=config["window"]["stop"],
         points=config["window"]["points"],
@@ -36,5 +69,5 @@ rule window:
     conda:
         ENV
     shell:
-        "alspec window --pool {input.pool} --out {output} --range {params.start} {params.stop}"
+        "alspec window --pool {params.pool} --out {output} --range {params.start} {params.stop}"
         " --points {params.points} --block-size {params.block_size} > {log} 2>&1"
