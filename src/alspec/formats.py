@@ -22,6 +22,7 @@ one from the DER_SNR noise estimate (Stoehr et al. 2008).
 from __future__ import annotations
 
 import gzip
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,7 +95,7 @@ def read_spectra(path: str | Path, metadata: Sequence[str] = ()) -> Iterator[Rec
             yield record if isinstance(record, Rejected) else checked(record, path)
     except SpectrumFileError as error:
         yield Rejected(str(path), str(error))
-    except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError) as error:
+    except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError, Warning) as error:
         yield Rejected(str(path), f"unreadable: {type(error).__name__}: {error}")
 
 
@@ -131,21 +132,30 @@ def checked(spectrum: Spectrum, path: Path) -> Record:
 def _read_fits(path: Path, metadata: list[str]) -> Iterator[Record]:
     if suffixes(path) not in FITS_SUFFIXES:
         raise SpectrumFileError(f"not a known spectrum format ({path.suffix})")
-    with fits.open(path, memmap=False) as hdus:
-        names = [hdu.name.upper() for hdu in hdus]
-        if "COADD" in names and "loglam" in map(str.lower, hdus["COADD"].columns.names):
-            yield _sdss(hdus, path, metadata)
-        elif "COADD" in names:
-            yield _lamost_table(hdus, path, metadata)
-        elif hdus[0].data is not None and hdus[0].data.ndim == 2:
-            yield _lamost_image(hdus[0], path, metadata)
-        elif hdus[0].data is not None and hdus[0].data.ndim == 1:
-            yield _wcs_image(hdus[0], path, metadata)
-        else:
-            shape = None if hdus[0].data is None else hdus[0].data.shape
-            raise SpectrumFileError(
-                f"no known layout: primary data of shape {shape}, extensions {names[1:]}"
-            )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "File may have been truncated")
+        with fits.open(path, memmap=False) as hdus:
+            spectrum = _fits_spectrum(hdus, path, metadata)
+    yield spectrum
+
+
+def _fits_spectrum(hdus: fits.HDUList, path: Path, metadata: list[str]) -> Spectrum:
+    """The layout, told by the HDUs: a COADD table (SDSS if it has loglam, else LAMOST
+    DR8+), a 2-D primary image (LAMOST DR1-7) or a 1-D one (a WCS spectrum)."""
+    names = [hdu.name.upper() for hdu in hdus]
+    data = hdus[0].data
+    if "COADD" in names and "loglam" in map(str.lower, hdus["COADD"].columns.names):
+        return _sdss(hdus, path, metadata)
+    if "COADD" in names:
+        return _lamost_table(hdus, path, metadata)
+    if data is not None and data.ndim == 2:
+        return _lamost_image(hdus[0], path, metadata)
+    if data is not None and data.ndim == 1:
+        return _wcs_image(hdus[0], path, metadata)
+    shape = None if data is None else data.shape
+    raise SpectrumFileError(
+        f"no known layout: primary data of shape {shape}, extensions {names[1:]}"
+    )
 
 
 def _header_meta(header: fits.Header, metadata: list[str]) -> dict[str, Any]:
@@ -343,7 +353,7 @@ def _read_votable(path: Path, metadata: list[str]) -> Iterator[Record]:
         wave_columns, wavelength = _wavelength_columns(table.colnames)
         flux = np.column_stack([np.asarray(table[c], dtype=np.float64) for c in wave_columns])
         ivar, skip = None, {names["id"], *wave_columns}
-    meta = table[[c for c in table.colnames if c not in skip]].to_pandas()
+    meta = pd.DataFrame({c: np.asarray(table[c]) for c in table.colnames if c not in skip})
     yield from _rows(ids, wavelength, flux, ivar, meta, 0)
 
 
@@ -352,12 +362,12 @@ def _read_votable(path: Path, metadata: list[str]) -> Iterator[Record]:
 
 def noise_ivar(flux: np.ndarray) -> np.ndarray:
     """A constant inverse variance from the DER_SNR noise estimate, for files without one:
-    sigma = 1.482602 / sqrt(6) * median(|2 f_i - f_(i-2) - f_(i+2)|)."""
+    sigma = 1.482602 / sqrt(6) * median(|2 f_i - f_(i-2) - f_(i+2)|) over finite pixels.
+    Every pixel gets it, so NaN or inf flux is reported, not silently masked."""
     finite = flux[np.isfinite(flux)]
-    if finite.size < 5:
-        return np.where(np.isfinite(flux), 1.0, 0.0)
-    sigma = 1.482602 / np.sqrt(6) * np.median(np.abs(2 * finite[2:-2] - finite[:-4] - finite[4:]))
-    return np.where(np.isfinite(flux), 1.0 / sigma**2 if sigma > 0 else 1.0, 0.0)
+    second_difference = np.abs(2 * finite[2:-2] - finite[:-4] - finite[4:])
+    sigma = 1.482602 / np.sqrt(6) * np.median(second_difference) if finite.size >= 5 else 0.0
+    return np.full(flux.shape, 1.0 / sigma**2 if sigma > 0 else 1.0)
 
 
 def _plain(value: Any) -> Any:
