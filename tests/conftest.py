@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
+from alspec import config as cfg
 from alspec.pool import discover_files, gather, ingest_shard, window, write_shard_lists
 from alspec.preprocess import log_wavelength_grid, window_grid
 from alspec.simulate import simulate_survey
@@ -21,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CLASSES = ["other", "single_peak", "double_peak"]
 INTEREST = ["single_peak", "double_peak"]
-GRID = log_wavelength_grid(3690, 9100, 1e-4)
+GRID = log_wavelength_grid(**cfg.default("pool", "grid"))
 TINY = {  # a workflow run in about a minute: 300 spectra, 10 % emission, a slim CNN
     "iterations": 2,
     "simulate": {"n_spectra": 300, "seed": 3, "rates": {"single_peak": 0.05, "double_peak": 0.05}},

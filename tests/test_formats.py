@@ -103,3 +103,23 @@ def test_files_without_errors_get_a_noise_estimate(every_layout):
     (ondrejov,) = read_spectra(every_layout / "ond-linear.fit")
     sigma = 1 / np.sqrt(ondrejov.ivar[0])
     assert sigma == pytest.approx(0.05, rel=0.15), "DER_SNR recovers the injected noise"
+
+
+def test_the_fast_fits_path_agrees_with_astropy(survey, every_layout, tmp_path):
+    from astropy.io import fits
+
+    from alspec.formats import _fits_spectrum, simple_image
+
+    path = Path(shutil.copy(next((survey / "spectra").iterdir()), tmp_path))
+    fits.setval(path, "OBJNAME", value="it's a B[e] star")
+    keys = ["SUBCLASS", "SNRR", "OBJNAME", "MAG1"]
+    (fast,) = read_spectra(path, keys)
+    with fits.open(path) as hdus:
+        slow = _fits_spectrum(hdus, path, keys)
+    assert fast.id == slow.id
+    for name in ("wavelength", "flux", "ivar"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name))
+    assert fast.meta == slow.meta and fast.meta["OBJNAME"] == "it's a B[e] star"
+    for other in ("dr9-coadd.fits", "spec-3586-55181-0001.fits", "ond-linear.fit"):
+        assert simple_image((every_layout / other).read_bytes(), set()) is None, other
+    assert simple_image(path.read_bytes()[:9000], set()) is None, "truncated: astropy's call"

@@ -54,7 +54,7 @@ def bad_survey(tmp_path_factory):
         "no-hdu.fits": "no known layout",
         "nan.fits": "NaN or inf in flux or inverse variance at 3 unmasked pixel(s)",
         "zero-ivar.fits": "inverse variance is zero everywhere",
-        "infrared.fits": "no usable pixel on the grid 3690-9100 Å",
+        "infrared.fits": "no usable pixel on the grid 3690-9099 Å (the spectrum covers 10000-12000",
         "zz-copy-of-2.fits": "duplicate id 2, first read from",
         "table.csv": "NaN or inf",
     }

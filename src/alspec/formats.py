@@ -132,6 +132,12 @@ def checked(spectrum: Spectrum, path: Path) -> Record:
 def _read_fits(path: Path, metadata: list[str]) -> Iterator[Record]:
     if suffixes(path) not in FITS_SUFFIXES:
         raise SpectrumFileError(f"not a known spectrum format ({path.suffix})")
+    wanted = {"OBSID", *metadata, *RA_KEYS, *DEC_KEYS}
+    simple = None if path.name.lower().endswith(".gz") else simple_image(path.read_bytes(), wanted)
+    if simple is not None:
+        header, image = simple
+        yield _lamost_image_data(image, header, path, metadata)
+        return
     with warnings.catch_warnings():
         warnings.filterwarnings("error", "File may have been truncated")
         with fits.open(path, memmap=False) as hdus:
@@ -158,17 +164,82 @@ def _fits_spectrum(hdus: fits.HDUList, path: Path, metadata: list[str]) -> Spect
     )
 
 
+STRUCTURE = ("SIMPLE", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "BSCALE", "BZERO")
+
+
+def simple_image(raw: bytes, wanted: set[str]) -> tuple[dict[str, Any], np.ndarray] | None:
+    """The `wanted` header values and the data of a FITS file holding one unscaled 2-D
+    float32 image and nothing else (LAMOST DR1-DR7), parsed directly: astropy's general
+    parser costs more than the rest of ingest. None for anything else: astropy reads it."""
+    texts: dict[str, str] = {}
+    for start in range(0, len(raw) - 79, 80):
+        card = raw[start : start + 80].decode("ascii", "replace")
+        keyword = card[:8].rstrip()
+        if keyword == "END":
+            header_end = -(-(start + 80) // 2880) * 2880
+            break
+        if card[8:10] == "= " and keyword not in texts:
+            texts[keyword] = card[10:]
+    else:
+        return None
+    cards = {k: _card_value(texts[k]) for k in (*STRUCTURE, *wanted) if k in texts}
+    shape = (cards.get("NAXIS2"), cards.get("NAXIS1"))
+    plain = (
+        cards.get("SIMPLE") is True
+        and cards.get("BITPIX") == -32
+        and cards.get("NAXIS") == 2
+        and cards.get("BSCALE", 1) == 1
+        and cards.get("BZERO", 0) == 0
+    )
+    if not plain or None in shape:
+        return None
+    data_end = header_end + 4 * shape[0] * shape[1]
+    if len(raw) < data_end or len(raw) > -(-data_end // 2880) * 2880:
+        return None  # truncated, or extensions follow: let astropy tell
+    return cards, np.frombuffer(raw, ">f4", shape[0] * shape[1], header_end).reshape(shape)
+
+
+def _card_value(text: str) -> Any:
+    """The value of a FITS card: a quoted string, T/F, an integer or a float."""
+    text = text.strip()
+    if text.startswith("'"):
+        end, value = 1, []
+        while end < len(text):
+            quote = text.find("'", end)
+            if quote < 0:
+                break
+            value.append(text[end:quote])
+            if text[quote + 1 : quote + 2] != "'":
+                break
+            value.append("'")
+            end = quote + 2
+        return "".join(value).rstrip()
+    text = text.split("/", 1)[0].strip()
+    if text in ("T", "F"):
+        return text == "T"
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text.replace("D", "E"))
+        except ValueError:
+            return text
+
+
 def _header_meta(header: fits.Header, metadata: list[str]) -> dict[str, Any]:
     keys = {*metadata, *RA_KEYS, *DEC_KEYS}
     return {key: header[key] for key in keys if key in header}
 
 
 def _lamost_image(hdu: fits.PrimaryHDU, path: Path, metadata: list[str]) -> Spectrum:
-    image = hdu.data
+    return _lamost_image_data(hdu.data, hdu.header, path, metadata)
+
+
+def _lamost_image_data(image: np.ndarray, header, path: Path, metadata: list[str]) -> Spectrum:
     if image.shape[0] != len(LAMOST_ROWS):
         raise SpectrumFileError(f"primary HDU is not a LAMOST 5-row image (shape {image.shape})")
     flux, ivar, wavelength, andmask, _ = image.astype(np.float64)
-    return _lamost(hdu.header, path, metadata, wavelength, flux, ivar, andmask)
+    return _lamost(header, path, metadata, wavelength, flux, ivar, andmask)
 
 
 def _lamost_table(hdus: fits.HDUList, path: Path, metadata: list[str]) -> Spectrum:

@@ -30,14 +30,24 @@ def air_to_vacuum(wavelength: np.ndarray) -> np.ndarray:
 def resample(
     wavelength: np.ndarray, flux: np.ndarray, ivar: np.ndarray, grid: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Resample one spectrum onto `grid` by linear interpolation.
+    """Resample one spectrum onto `grid`.
 
-    The variance is interpolated like the flux. A grid pixel gets zero weight when it
-    lies outside the data or next to a pixel of zero weight, so masks survive resampling.
+    A spectrum whose pixels are grid pixels (LAMOST's, on the default grid) is copied
+    into place. Otherwise flux and variance are interpolated linearly, and a grid pixel
+    gets zero weight when it lies outside the data or next to a pixel of zero weight,
+    so masks survive resampling.
     """
-    order = np.argsort(wavelength)
-    wavelength, flux, ivar = wavelength[order], flux[order], ivar[order]
+    if (np.diff(wavelength) < 0).any():
+        order = np.argsort(wavelength)
+        wavelength, flux, ivar = wavelength[order], flux[order], ivar[order]
     good = np.isfinite(flux) & np.isfinite(ivar) & (ivar > 0)
+    start = int(np.searchsorted(grid, wavelength[0] * (1 - 1e-7)))
+    aligned = grid[start : start + wavelength.size]
+    if aligned.size == wavelength.size and np.allclose(aligned, wavelength, rtol=1e-6, atol=0):
+        flux_out, ivar_out = np.zeros(grid.size), np.zeros(grid.size)
+        flux_out[start : start + wavelength.size] = np.where(good, flux, 0.0)
+        ivar_out[start : start + wavelength.size] = np.where(good, ivar, 0.0)
+        return flux_out, ivar_out
     variance = np.where(good, 1.0 / np.where(good, ivar, 1.0), 0.0)
     flux_out = np.interp(grid, wavelength, np.where(good, flux, 0.0), left=0.0, right=0.0)
     variance_out = np.interp(grid, wavelength, variance)
