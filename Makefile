@@ -33,8 +33,8 @@ test: env
 	pytest -ra; status=$$?; if [ $$status -eq 5 ]; then exit 0; else exit $$status; fi
 
 lint: $(VENV)/.installed
-	ruff check src tests
-	ruff format --check src tests
+	ruff check src tests scripts
+	ruff format --check src tests scripts
 	snakemake --lint
 
 clean:

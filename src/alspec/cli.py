@@ -121,10 +121,15 @@ def run_ingest(args: argparse.Namespace) -> None:
     from alspec.pool import ingest_shard
     from alspec.preprocess import log_wavelength_grid
 
-    files = [Path(line) for line in args.shard_list.read_text().splitlines() if line]
-    grid = log_wavelength_grid(*args.grid)
-    ingested, quarantined = ingest_shard(files, args.out, grid, args.metadata, args.block_size)
-    print(f"ingest: {len(files)} files: {ingested} spectra ingested, {quarantined} quarantined")
+    with args.shard_list.open() as listing:
+        total = sum(1 for line in listing if line.strip())
+    with args.shard_list.open() as listing:
+        files = (Path(line.strip()) for line in listing if line.strip())
+        grid = log_wavelength_grid(*args.grid)
+        ingested, quarantined = ingest_shard(
+            files, args.out, grid, args.metadata, args.block_size, total
+        )
+    print(f"ingest: {total} files: {ingested} spectra ingested, {quarantined} quarantined")
 
 
 def _gather_options(p: argparse.ArgumentParser) -> None:

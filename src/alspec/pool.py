@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import glob
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,8 @@ from alspec.preprocess import air_to_vacuum, extract_window, resample, standardi
 
 SPECTRUM_SUFFIXES = (".fits", ".fit", ".fts", ".csv", ".h5", ".hdf5", ".hdf", ".vot", ".votable")
 QUARANTINE_COLUMNS = ["file", "row", "id", "reason"]
+# Catalogue columns that locate a spectrum rather than describe it.
+BOOKKEEPING = ["file", "file_row", "shard", "row"]
 # Measured on noisy spectra (scripts/benchmark_ingest.py): the fastest to write and read,
 # 21 of 31 KB per spectrum; zstd compresses less and writes 2-3 times slower.
 COMPRESSOR = BloscCodec(cname="lz4", clevel=5, shuffle="bitshuffle")
@@ -110,17 +112,25 @@ class _ShardWriter:
             return
         dims = ("spectrum", "wavelength")
         block = xr.Dataset(
-            {"flux": (dims, np.asarray(self.flux, dtype=np.float32)),
-             "ivar": (dims, np.asarray(self.ivar, dtype=np.float32))},
-            coords={"id": ("spectrum", as_ids([r["id"] for r in self.rows])),
-                    "wavelength": ("wavelength", self.grid, {"units": "Angstrom"})},
-        )  # fmt: skip
+            {
+                "flux": (dims, np.asarray(self.flux, dtype=np.float32)),
+                "ivar": (dims, np.asarray(self.ivar, dtype=np.float32)),
+            },
+            coords={
+                "id": ("spectrum", as_ids([r["id"] for r in self.rows])),
+                "wavelength": ("wavelength", self.grid, {"units": "Angstrom"}),
+            },
+        )
         if self.written:
             block.to_zarr(self.store, append_dim="spectrum", consolidated=False)
         else:
             encoding = {"chunks": (self.block_size, self.grid.size), "compressors": [COMPRESSOR]}
-            block.to_zarr(self.store, mode="w", consolidated=False,
-                          encoding={"flux": encoding, "ivar": encoding})  # fmt: skip
+            block.to_zarr(
+                self.store,
+                mode="w",
+                consolidated=False,
+                encoding={"flux": encoding, "ivar": encoding},
+            )
         pd.DataFrame(self.rows).to_parquet(
             self.directory / "catalog" / f"part-{self.parts:05d}.parquet", index=False
         )
@@ -130,30 +140,34 @@ class _ShardWriter:
 
 
 def ingest_shard(
-    files: Sequence[Path],
+    files: Iterable[Path],
     out_dir: str | Path,
     grid: np.ndarray,
     metadata: Sequence[str],
     block_size: int,
+    total: int | None = None,
 ) -> tuple[int, int]:
     """Read, check and resample every spectrum of the files; return (ingested, quarantined).
 
     Every spectrum lands either in the store or in the quarantine table with its reason.
+    The files are streamed and nothing is kept per spectrum, so memory is one block deep
+    however long the shard; duplicate ids are found by `gather`, across all shards.
     """
     quarantine: list[dict] = []
-    seen: dict[str, str] = {}
+    progress = tqdm(
+        files, total=total, desc=f"ingest {Path(out_dir).name}", unit="files", mininterval=5
+    )
     with atomic_output(out_dir) as tmp:
         tmp.mkdir()
         writer = _ShardWriter(tmp, grid, block_size)
-        for path in tqdm(files, desc=f"ingest {Path(out_dir).name}", unit="files", mininterval=5):
+        for path in progress:
             for record in read_spectra(path, metadata):
                 if isinstance(record, Spectrum):
-                    record = _onto_grid(record, path, grid, seen)
+                    record = _onto_grid(record, path, grid)
                 if isinstance(record, Rejected):
                     quarantine.append(record.__dict__)
                     continue
                 spectrum, flux, ivar = record
-                seen[spectrum.id] = str(path)
                 writer.add(flux, ivar, catalog_row(spectrum, path, metadata))
         writer.flush()
         pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS).to_parquet(
@@ -163,20 +177,17 @@ def ingest_shard(
 
 
 def _onto_grid(
-    spectrum: Spectrum, path: Path, grid: np.ndarray, seen: dict[str, str]
+    spectrum: Spectrum, path: Path, grid: np.ndarray
 ) -> tuple[Spectrum, np.ndarray, np.ndarray] | Rejected:
-    def reject(reason: str) -> Rejected:
-        return Rejected(str(path), reason, spectrum.row, spectrum.id)
-
-    if spectrum.id in seen:
-        return reject(f"duplicate id {spectrum.id}, first read from {seen[spectrum.id]}")
+    """The spectrum on the grid (in vacuum), or why it has no pixel there."""
     wavelength = air_to_vacuum(spectrum.wavelength) if spectrum.air else spectrum.wavelength
     flux, ivar = resample(wavelength, spectrum.flux, spectrum.ivar, grid)
     if not (ivar > 0).any():
-        return reject(
+        reason = (
             f"no usable pixel on the grid {grid[0]:.0f}-{grid[-1]:.0f} Å "
             f"(the spectrum covers {wavelength.min():.0f}-{wavelength.max():.0f} Å)"
         )
+        return Rejected(str(path), reason, spectrum.row, spectrum.id)
     return spectrum, flux, ivar
 
 
@@ -189,8 +200,11 @@ def catalog_row(spectrum: Spectrum, path: Path, metadata: Sequence[str]) -> dict
         "file_row": spectrum.row,
         "ra": _degrees(meta, RA_KEYS, hours=True),
         "dec": _degrees(meta, DEC_KEYS, hours=False),
-    } | {key.lower(): _text_or_number(meta.get(key.upper())) for key in metadata
-         if key.upper() not in ("RA", "DEC")}  # fmt: skip
+    } | {
+        key.lower(): _text_or_number(meta.get(key.upper()))
+        for key in metadata
+        if key.upper() not in ("RA", "DEC")
+    }
 
 
 def _degrees(meta: dict, keys: Sequence[str], hours: bool) -> float:
@@ -226,11 +240,14 @@ def read_shard_catalog(shard: Path) -> pd.DataFrame:
 
 
 def gather(
-    lists: str | Path, shards: Sequence[str | Path], catalog_path: str | Path,
+    lists: str | Path,
+    shards: Sequence[str | Path],
+    catalog_path: str | Path,
     quarantine_path: str | Path,
-) -> pd.DataFrame:  # fmt: skip
+) -> pd.DataFrame:
     """One catalogue and one quarantine table over all shards, after checking that every
-    listed file is accounted for and every shard store matches its catalogue."""
+    listed file is accounted for and every shard store matches its catalogue. A repeated
+    id is quarantined (the first one read stays): within a shard or across shards."""
     catalogs, quarantines, problems = [], [], []
     listed = 0
     for shard in map(Path, sorted(shards)):
@@ -243,8 +260,10 @@ def gather(
             problems.append(f"shard {shard.name}: {stored} spectra stored, {len(catalog)} listed")
         lost = set(files) - set(catalog["file"]) - set(quarantine["file"])
         if lost:
-            problems.append(f"shard {shard.name}: {len(lost)} file(s) neither ingested nor "
-                            f"quarantined, e.g. {sorted(lost)[:3]}")  # fmt: skip
+            problems.append(
+                f"shard {shard.name}: {len(lost)} file(s) neither ingested nor "
+                f"quarantined, e.g. {sorted(lost)[:3]}"
+            )
         catalogs.append(catalog)
         quarantines.append(quarantine)
     if problems:
@@ -260,8 +279,10 @@ def gather(
     quarantine = pd.concat([*quarantines, duplicates], ignore_index=True)
     write_table(quarantine, quarantine_path)
     write_table(first.sort_values(["shard", "row"], ignore_index=True), catalog_path)
-    print(f"gather: {listed} files in; {len(first)} spectra ingested, "
-          f"{len(quarantine)} quarantined ({quarantine['file'].nunique()} files)")  # fmt: skip
+    print(
+        f"gather: {listed} files in; {len(first)} spectra ingested, "
+        f"{len(quarantine)} quarantined ({quarantine['file'].nunique()} files)"
+    )
     return first
 
 
@@ -282,8 +303,9 @@ def open_pool(pool_dir: str | Path) -> xr.Dataset:
     for shard, rows in catalog.groupby("shard", sort=True):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Object at .snakemake_timestamp is not recognized")
-            data = xr.open_zarr(pool_dir / "shards" / shard / "spectra.zarr",
-                                consolidated=False, chunks={})  # fmt: skip
+            data = xr.open_zarr(
+                pool_dir / "shards" / shard / "spectra.zarr", consolidated=False, chunks={}
+            )
         keep = rows["row"].to_numpy()
         parts.append(data if len(keep) == data.sizes["spectrum"] else data.isel(spectrum=keep))
     # join="exact": every shard must be on the same wavelength grid
@@ -336,10 +358,13 @@ def window(
             flux[valid] = standardise(flux[valid])
             flux[~valid] = np.nan
             out = xr.Dataset(
-                {"flux": (dims, flux), "coverage": ("spectrum", coverage.astype(np.float32)),
-                 "valid": ("spectrum", valid)},
+                {
+                    "flux": (dims, flux),
+                    "coverage": ("spectrum", coverage.astype(np.float32)),
+                    "valid": ("spectrum", valid),
+                },
                 coords={"id": ("spectrum", as_ids(block.id.values)), "window_wavelength": grid},
-            )  # fmt: skip
+            )
             if rows.start == 0:
                 encoding = {"flux": {"chunks": (block_size, grid.size)}}
                 out.to_zarr(tmp, mode="w", consolidated=False, encoding=encoding)

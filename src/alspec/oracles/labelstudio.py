@@ -21,7 +21,7 @@ from label_studio_sdk import LabelStudio
 
 from alspec.labels import UNSURE, LabelError, normalise
 from alspec.oracles import BatchIncomplete, OracleUnavailable
-from alspec.pool import select
+from alspec.pool import BOOKKEEPING, select
 
 TOKEN_VARIABLE = "LABEL_STUDIO_API_KEY"
 LABEL_FROM, COMMENT_FROM, SPECTRUM_TO = "label", "comment", "window"
@@ -91,7 +91,7 @@ def tasks(
     """One task per queried spectrum, in query order, with the model's guess pre-selected."""
     windows = select(window_store, list(query["id"]))
     wavelength = np.round(windows.window_wavelength.values, 2).tolist()
-    metadata = catalog.set_index("id").drop(columns=["file", "row"], errors="ignore")
+    metadata = catalog.set_index("id").drop(columns=BOOKKEEPING, errors="ignore")
     result = []
     for row, flux in zip(query.itertuples(index=False), windows.flux.values, strict=True):
         meta = metadata.loc[row.id].to_dict() if row.id in metadata.index else {}
