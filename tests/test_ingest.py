@@ -44,7 +44,8 @@ def bad_survey(tmp_path_factory):
     lamost_image(folder / "zero-ivar.fits", 11, ivar=np.zeros(3909))
     lamost_image(folder / "infrared.fits", 12, wave=np.linspace(10000, 12000, 3909))
     shutil.copy(folder / "good-2.fits", folder / "zz-copy-of-2.fits")
-    table = pd.DataFrame({"id": ["t1", "t2"], "6560.0": [1.0, np.nan], "6561.0": [1.0, np.nan]})
+    columns = {f"{w:.1f}": [1.0, np.nan] for w in np.arange(6560.0, 6572.0, 1.0)}
+    table = pd.DataFrame({"id": ["t1", "t2"]} | columns)
     table.to_csv(folder / "table.csv", index=False)
     expected = {
         "truncated.fits": "unreadable",

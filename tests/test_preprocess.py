@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from alspec import config as cfg
 from alspec.preprocess import (
     extract_window,
     log_wavelength_grid,
@@ -28,6 +29,16 @@ def test_resampling_onto_the_same_grid_is_the_identity():
     out_flux, out_ivar = resample(wave, flux, ivar, wave)
     np.testing.assert_allclose(out_flux, flux)
     np.testing.assert_allclose(out_ivar, ivar)
+
+
+def test_lamost_pixels_are_copied_onto_the_default_grid_without_interpolation():
+    grid = log_wavelength_grid(**cfg.default("pool", "grid"))
+    lamost = (10 ** (3.5682 + 1e-4 * np.arange(3909))).astype(np.float32)  # as stored
+    flux = np.random.default_rng(0).normal(10, 1, lamost.size)
+    out_flux, out_ivar = resample(lamost.astype(np.float64), flux, np.ones(lamost.size), grid)
+    start = int(np.searchsorted(grid, 3699.9))
+    np.testing.assert_array_equal(out_flux[start : start + lamost.size], flux)
+    assert grid[0] <= 3690 and grid[-1] <= 9100 and (out_ivar[:start] == 0).all()
 
 
 def test_masked_and_uncovered_pixels_get_zero_weight():

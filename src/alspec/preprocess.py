@@ -43,7 +43,7 @@ def resample(
     good = np.isfinite(flux) & np.isfinite(ivar) & (ivar > 0)
     start = int(np.searchsorted(grid, wavelength[0] * (1 - 1e-7)))
     aligned = grid[start : start + wavelength.size]
-    if aligned.size == wavelength.size and np.allclose(aligned, wavelength, rtol=1e-6, atol=0):
+    if aligned.size == wavelength.size and np.abs(aligned / wavelength - 1).max() < 1e-6:
         flux_out, ivar_out = np.zeros(grid.size), np.zeros(grid.size)
         flux_out[start : start + wavelength.size] = np.where(good, flux, 0.0)
         ivar_out[start : start + wavelength.size] = np.where(good, ivar, 0.0)
