@@ -67,8 +67,11 @@ def test_every_bad_input_is_quarantined_with_its_reason(bad_survey, tmp_path):
     catalog = build_pool([folder], tmp_path, shard_size=100)
     assert sorted(catalog["id"]) == ["1", "2", "3", "t1"]
     quarantine = pd.read_parquet(tmp_path / "quarantine.parquet")
-    reasons = dict(zip(quarantine["file"].map(lambda f: f.rsplit("/", 1)[1]),
-                       quarantine["reason"], strict=True))  # fmt: skip
+    reasons = dict(
+        zip(
+            quarantine["file"].map(lambda f: f.rsplit("/", 1)[1]), quarantine["reason"], strict=True
+        )
+    )
     assert set(reasons) == set(expected)
     for name, reason in expected.items():
         assert reason in reasons[name], (name, reasons[name])
@@ -77,8 +80,11 @@ def test_every_bad_input_is_quarantined_with_its_reason(bad_survey, tmp_path):
 
 def test_duplicates_across_shards_are_quarantined_at_gather(bad_survey, tmp_path):
     folder, _ = bad_survey
-    catalog = build_pool([folder / "good-1.fits", folder / "good-2.fits",
-                          folder / "zz-copy-of-2.fits"], tmp_path, shard_size=2)  # fmt: skip
+    catalog = build_pool(
+        [folder / "good-1.fits", folder / "good-2.fits", folder / "zz-copy-of-2.fits"],
+        tmp_path,
+        shard_size=2,
+    )
     assert sorted(catalog["id"]) == ["1", "2"]
     quarantine = pd.read_parquet(tmp_path / "quarantine.parquet")
     assert quarantine["reason"].str.contains("duplicate id 2").sum() == 1

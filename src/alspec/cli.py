@@ -503,7 +503,6 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from alspec.formats import SpectrumFileError
     from alspec.labels import LabelError
     from alspec.oracles import BatchIncomplete, OracleUnavailable
     from alspec.pool import ReconciliationError
@@ -516,7 +515,6 @@ def main(argv: list[str] | None = None) -> int:
     except (
         ReconciliationError,
         cfg.ConfigError,
-        SpectrumFileError,
         LabelError,
         OracleUnavailable,
         FileNotFoundError,

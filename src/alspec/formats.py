@@ -66,7 +66,7 @@ class SpectrumFileError(ValueError):
     """A file whose layout cannot be read; the message names the reason."""
 
 
-def suffixes(path: Path) -> str:
+def extension(path: Path) -> str:
     """The lower-case extension without a trailing .gz: "spec-1.fits.gz" -> ".fits"."""
     name = path.name.lower().removesuffix(".gz")
     return Path(name).suffix
@@ -89,7 +89,7 @@ def read_spectra(path: str | Path, metadata: Sequence[str] = ()) -> Iterator[Rec
         ".vot": _read_votable,
         ".xml": _read_votable,
         ".votable": _read_votable,
-    }.get(suffixes(path), _read_fits)
+    }.get(extension(path), _read_fits)
     try:
         for record in reader(path, [k.upper() for k in metadata]):
             yield record if isinstance(record, Rejected) else checked(record, path)
@@ -130,7 +130,7 @@ def checked(spectrum: Spectrum, path: Path) -> Record:
 
 
 def _read_fits(path: Path, metadata: list[str]) -> Iterator[Record]:
-    if suffixes(path) not in FITS_SUFFIXES:
+    if extension(path) not in FITS_SUFFIXES:
         raise SpectrumFileError(f"not a known spectrum format ({path.suffix})")
     wanted = {"OBSID", *metadata, *RA_KEYS, *DEC_KEYS}
     simple = None if path.name.lower().endswith(".gz") else simple_image(path.read_bytes(), wanted)
