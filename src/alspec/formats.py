@@ -242,12 +242,18 @@ def _lamost_image_data(image: np.ndarray, header, path: Path, metadata: list[str
     return _lamost(header, path, metadata, wavelength, flux, ivar, andmask)
 
 
+def _columns(table: fits.FITS_rec, required: Sequence[str], what: str) -> dict[str, str]:
+    """The table's column names by their upper-case form; an error names any missing."""
+    column = {name.upper(): name for name in table.columns.names}
+    missing = [c for c in required if c.upper() not in column]
+    if missing:
+        raise SpectrumFileError(f"{what} lacks column(s) {missing}")
+    return column
+
+
 def _lamost_table(hdus: fits.HDUList, path: Path, metadata: list[str]) -> Spectrum:
     table = hdus["COADD"].data
-    column = {name.upper(): name for name in table.columns.names}
-    missing = [c for c in ("FLUX", "IVAR", "WAVELENGTH") if c not in column]
-    if missing:
-        raise SpectrumFileError(f"COADD table lacks column(s) {missing}")
+    column = _columns(table, ("FLUX", "IVAR", "WAVELENGTH"), "COADD table")
     values = {
         c: np.asarray(table[column[c]][0], dtype=np.float64).ravel()
         for c in ("FLUX", "IVAR", "WAVELENGTH")
@@ -279,12 +285,9 @@ def _lamost(header, path, metadata, wavelength, flux, ivar, andmask) -> Spectrum
 
 def _sdss(hdus: fits.HDUList, path: Path, metadata: list[str]) -> Spectrum:
     table = hdus["COADD"].data
-    column = {name.lower(): name for name in table.columns.names}
-    missing = [c for c in ("flux", "loglam", "ivar") if c not in column]
-    if missing:
-        raise SpectrumFileError(f"SDSS COADD table lacks column(s) {missing}")
-    flux, ivar = (np.asarray(table[column[c]], dtype=np.float64) for c in ("flux", "ivar"))
-    and_mask = np.asarray(table[column["and_mask"]]) if "and_mask" in column else 0
+    column = _columns(table, ("flux", "loglam", "ivar"), "SDSS COADD table")
+    flux, ivar = (np.asarray(table[column[c]], dtype=np.float64) for c in ("FLUX", "IVAR"))
+    and_mask = np.asarray(table[column["AND_MASK"]]) if "AND_MASK" in column else 0
     meta = _header_meta(hdus[0].header, metadata)
     specobj = next((hdus[n] for n in ("SPECOBJ", "SPALL") if n in hdus), None)
     if specobj is not None:
@@ -300,7 +303,7 @@ def _sdss(hdus: fits.HDUList, path: Path, metadata: list[str]) -> Spectrum:
     )
     return Spectrum(
         id=identifier,
-        wavelength=10.0 ** np.asarray(table[column["loglam"]], dtype=np.float64),
+        wavelength=10.0 ** np.asarray(table[column["LOGLAM"]], dtype=np.float64),
         flux=flux,
         ivar=np.where(and_mask == 0, ivar, 0.0),
         meta={k: _plain(v) for k, v in meta.items()},
