@@ -7,6 +7,7 @@ import pytest
 
 from alspec import config as cfg
 from alspec.preprocess import (
+    degrade_resolution,
     extract_window,
     log_wavelength_grid,
     resample,
@@ -79,3 +80,32 @@ def test_standardise_gives_zero_mean_unit_variance():
     np.testing.assert_allclose(z[0].mean(), 0, atol=1e-7)
     np.testing.assert_allclose(z[0].std(), 1, rtol=1e-6)
     np.testing.assert_allclose(z[1], 0), "a flat row becomes zero, not NaN"
+
+
+def moments(wavelength: np.ndarray, line: np.ndarray) -> tuple[float, float, float]:
+    """Area, centre and sigma of an emission line above a zero continuum."""
+    area = np.trapezoid(line, wavelength)
+    centre = np.trapezoid(line * wavelength, wavelength) / area
+    sigma = np.sqrt(np.trapezoid(line * (wavelength - centre) ** 2, wavelength) / area)
+    return area, centre, sigma
+
+
+@pytest.mark.parametrize("centre", [6564.61, 6300.0])
+def test_degrading_a_gaussian_line_adds_widths_in_quadrature(centre):
+    """An Ondrejov-like spectrum (R 13,000, 0.1 Å pixels) seen at LAMOST's R 1,800."""
+    wavelength = np.arange(6250.0, 6700.0, 0.1)
+    sigma0 = 0.4
+    line = 5.0 * np.exp(-0.5 * ((wavelength - centre) / sigma0) ** 2)
+    blurred = degrade_resolution(wavelength, 10 + line, 13_000, 1_800) - 10
+    area, blurred_centre, sigma = moments(wavelength, blurred)
+    kernel = centre * np.sqrt(1 / 1800**2 - 1 / 13000**2) / 2.3548
+    assert blurred_centre == pytest.approx(centre, abs=0.01), "the line stays where it was"
+    assert sigma == pytest.approx(np.hypot(sigma0, kernel), rel=0.01)
+    assert area == pytest.approx(moments(wavelength, line)[0], rel=1e-3), "flux is conserved"
+
+
+def test_degrading_keeps_a_flat_spectrum_and_refuses_to_sharpen():
+    wavelength = np.linspace(6250, 6700, 2000)
+    np.testing.assert_allclose(degrade_resolution(wavelength, np.full(2000, 3.0), 13e3, 1.8e3), 3.0)
+    with pytest.raises(ValueError, match="not below"):
+        degrade_resolution(wavelength, np.ones(2000), 1800, 13000)
