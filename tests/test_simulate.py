@@ -7,17 +7,23 @@ import pandas as pd
 import pytest
 from astropy.io import fits
 
+from alspec import config as cfg
+from alspec.formats import read_spectra
+from alspec.preprocess import air_to_vacuum, degrade_resolution, log_wavelength_grid, resample
 from alspec.simulate import (
     HALPHA,
     LAMOST_COEFF0,
     LAMOST_COEFF1,
     LAMOST_PIXELS,
+    ONDREJOV_RATES,
     Instrument,
     balmer_depth,
     designation,
     draw_parameters,
     emission_profile,
+    ondrejov_wavelength,
     render,
+    render_ondrejov,
     simulate_survey,
     spectral_type,
 )
@@ -134,3 +140,41 @@ def test_lamost_grid_constants():
 def test_header_strings():
     assert designation(6.139166, 41.359250) == "J002433.40+412133.3"
     assert spectral_type(9800) == "A0" and spectral_type(5780)[0] == "G"
+
+
+def test_an_ondrejov_set_is_written_as_the_archive_stores_it(tmp_path):
+    truth = simulate_survey(tmp_path, 30, ONDREJOV_RATES, (150, 150), seed=2, instrument="ondrejov")
+    assert set(truth["label"]) <= {"single_peak", "double_peak", "absorption"}
+    assert (truth["label"] == "absorption").any() and (truth["label"] != "absorption").any()
+    row = truth.iloc[0]
+    header = fits.getheader(tmp_path / "spectra" / row.file)
+    assert (header["NAXIS"], header["CTYPE1"], header["CDELT1"]) == (1, "AWAV", 0.25)
+    (spectrum,) = read_spectra(tmp_path / "spectra" / row.file)
+    assert spectrum.id == row.id and spectrum.air
+    assert spectrum.wavelength[0] == 6250.0 and spectrum.wavelength[-1] == pytest.approx(6699.75)
+    assert 1 / np.sqrt(spectrum.ivar[0]) == pytest.approx(1 / 150, rel=0.2), "DER_SNR"
+
+
+def test_an_ondrejov_line_lands_on_the_pool_grid_in_vacuum_at_lamost_resolution(rng):
+    """The domain transfer of seed 002: air to vacuum, blur R 13,000 -> 1,800, regrid."""
+    star = pd.Series(
+        {
+            "teff": 20000.0,
+            "rv_kms": 0.0,
+            "snr": 1e6,
+            "emission_ew": 20.0,
+            "emission_sigma_kms": 30.0,
+            "peak_separation_kms": 0.0,
+            "violet_to_red": 1.0,
+        }
+    )
+    air = ondrejov_wavelength()
+    flux = render_ondrejov(star, rng)
+    assert air[np.argmax(flux)] == pytest.approx(6562.80, abs=0.25), "stored in air"
+    vacuum = air_to_vacuum(air)
+    lamost = degrade_resolution(vacuum, flux, 13_000, 1_800)
+    grid = log_wavelength_grid(**cfg.default("pool", "grid"))
+    on_grid, _ = resample(vacuum, lamost, np.ones(air.size), grid)
+    assert grid[np.argmax(on_grid)] == pytest.approx(HALPHA, abs=1.6), "vacuum, one pixel"
+    narrow = np.sort(flux)[-3:].mean() - 1
+    assert 0 < np.max(on_grid) - 1 < narrow, "the peak is lower once blurred"

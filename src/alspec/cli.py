@@ -63,25 +63,34 @@ def run_config(args: argparse.Namespace) -> None:
 
 
 def _simulate_options(p: argparse.ArgumentParser) -> None:
-    rates = cfg.default("simulate", "rates")
     p.add_argument(
         "--out", type=Path, required=True, help="writes OUT/spectra/ and OUT/truth.parquet"
     )
+    p.add_argument(
+        "--instrument",
+        choices=["lamost", "ondrejov"],
+        default="lamost",
+        help="lamost: the survey; ondrejov: a labelled set from a high-resolution spectrograph",
+    )
     p.add_argument("--n-spectra", type=int, default=cfg.default("simulate", "n_spectra"))
-    p.add_argument("--single-peak-rate", type=float, default=rates["single_peak"])
-    p.add_argument("--double-peak-rate", type=float, default=rates["double_peak"])
-    p.add_argument("--snr", type=float, nargs=2, default=cfg.default("simulate", "snr"))
+    p.add_argument("--single-peak-rate", type=float, help="default: the instrument's")
+    p.add_argument("--double-peak-rate", type=float, help="default: the instrument's")
+    p.add_argument("--snr", type=float, nargs=2, help="S/N range; default: the instrument's")
     p.add_argument("--seed", type=int, default=cfg.default("simulate", "seed"))
     p.add_argument("--workers", type=int, default=1, help="processes writing files")
 
 
 @command("simulate", "write a synthetic LAMOST-format survey with a truth table", _simulate_options)
 def run_simulate(args: argparse.Namespace) -> None:
-    from alspec.simulate import simulate_survey
+    from alspec.simulate import ONDREJOV_RATES, ONDREJOV_SNR, simulate_survey
 
-    rates = {"single_peak": args.single_peak_rate, "double_peak": args.double_peak_rate}
+    ondrejov = args.instrument == "ondrejov"
+    rates = ONDREJOV_RATES if ondrejov else cfg.default("simulate", "rates")
+    chosen = {"single_peak": args.single_peak_rate, "double_peak": args.double_peak_rate}
+    rates = rates | {k: v for k, v in chosen.items() if v is not None}
+    snr = args.snr or (ONDREJOV_SNR if ondrejov else cfg.default("simulate", "snr"))
     truth = simulate_survey(
-        args.out, args.n_spectra, rates, tuple(args.snr), args.seed, args.workers
+        args.out, args.n_spectra, rates, tuple(snr), args.seed, args.workers, args.instrument
     )
     print(f"wrote {len(truth)} spectra to {args.out / 'spectra'}: {counts(truth['label'])}")
 

@@ -19,12 +19,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from astropy.io import fits
 from scipy.ndimage import gaussian_filter1d
 from scipy.special import expit
 from tqdm import tqdm
 
 from alspec.formats import Spectrum, write_lamost
 from alspec.io import atomic_output, write_table
+from alspec.preprocess import air_to_vacuum
 
 C_KMS = 299_792.458
 HC_OVER_K = 1.438777e8  # Å K
@@ -139,11 +141,17 @@ def _near(wavelength: np.ndarray, centre: float, half_width: float) -> slice:
 
 
 def rest_frame_spectrum(star: pd.Series, log_wavelength: np.ndarray) -> np.ndarray:
-    """Continuum times photospheric lines plus circumstellar emission, in the rest frame."""
+    """Planck continuum times the lines, in the rest frame."""
+    wavelength = 10.0**log_wavelength
+    continuum = 1.0 / (wavelength**5 * np.expm1(HC_OVER_K / (wavelength * star.teff)))
+    continuum /= np.interp(6000.0, wavelength, continuum)
+    return continuum * rectified_spectrum(star, log_wavelength)
+
+
+def rectified_spectrum(star: pd.Series, log_wavelength: np.ndarray) -> np.ndarray:
+    """Photospheric lines plus circumstellar emission on a continuum of 1, rest frame."""
     wavelength = 10.0**log_wavelength
     teff = star.teff
-    continuum = 1.0 / (wavelength**5 * np.expm1(HC_OVER_K / (wavelength * teff)))
-    continuum /= np.interp(6000.0, wavelength, continuum)
     depth, strength = balmer_depth(teff), metal_strength(teff)
     width = 1.5 + 6.0 * np.exp(-0.5 * (np.log(teff / 9500) / 0.4) ** 2)  # Lorentzian HWHM at Hα, Å
     absorption = np.ones_like(wavelength)
@@ -160,7 +168,7 @@ def rest_frame_spectrum(star: pd.Series, log_wavelength: np.ndarray) -> np.ndarr
     for head in TIO_BANDHEADS if titanium > 0 else ():
         redward = _near(wavelength, head + 500, 500)
         absorption[redward] *= 1 - 0.5 * titanium * np.exp(-(wavelength[redward] - head) / 150)
-    return continuum * (absorption + emission_profile(star, wavelength))
+    return absorption + emission_profile(star, wavelength)
 
 
 def emission_profile(star: pd.Series, wavelength: np.ndarray) -> np.ndarray:
@@ -207,6 +215,30 @@ def render(star: pd.Series, instrument: Instrument, rng: np.random.Generator) ->
     fine = gaussian_filter1d(fine, instrument.lsf_sigma_fine_pixels(), mode="nearest")
     binned = fine.reshape(LAMOST_PIXELS, instrument.oversample).mean(axis=1)
     return binned * instrument_response(instrument.wavelength(), rng)
+
+
+ONDREJOV_RATES = {"single_peak": 0.35, "double_peak": 0.25}  # an archive of Be stars
+ONDREJOV_SNR = (50.0, 300.0)
+ONDREJOV_RESOLVING_POWER = 13_000
+ABSORPTION = "absorption"
+
+
+def ondrejov_wavelength() -> np.ndarray:
+    """The coudé spectrograph's linear pixels: 6,250-6,700 Å in air, 0.25 Å apart."""
+    return 6250.0 + 0.25 * np.arange(1800)
+
+
+def render_ondrejov(star: pd.Series, rng: np.random.Generator) -> np.ndarray:
+    """A rectified Ondřejov spectrum with noise: the lines at R 13,000, sampled at air
+    wavelengths, as the archive stores them (seed 002 section 3)."""
+    air = ondrejov_wavelength()
+    step = 2e-6  # in ln λ: about a tenth of a pixel
+    fine = np.exp(np.arange(np.log(air[0] - 10), np.log(air[-1] + 10), step))
+    doppler = np.log10(1 + star.rv_kms / C_KMS)
+    lines = rectified_spectrum(star, np.log10(fine) - doppler)
+    blurred = gaussian_filter1d(lines, 1 / ONDREJOV_RESOLVING_POWER / 2.3548 / step)
+    observed = np.interp(air_to_vacuum(air), fine, blurred)
+    return observed + rng.normal(0, 1 / star.snr, air.size)
 
 
 def observe(
@@ -280,7 +312,27 @@ def header(star: pd.Series, measured_snr: float) -> dict[str, object]:
     }
 
 
-def write_star(star: pd.Series, seed: np.random.SeedSequence, directory: Path) -> str:
+def write_ondrejov_star(star: pd.Series, seed: np.random.SeedSequence, directory: Path) -> str:
+    """One Ondřejov spectrum: a 1-D FITS image with a linear WCS in air wavelengths."""
+    air = ondrejov_wavelength()
+    header = fits.Header(
+        [
+            ("OBJECT", star.id),
+            ("CRVAL1", air[0]),
+            ("CDELT1", air[1] - air[0]),
+            ("CRPIX1", 1.0),
+            ("CTYPE1", "AWAV"),
+            ("DC-FLAG", 0),
+            ("BUNIT", "relative flux (rectified)"),
+        ]
+    )
+    flux = render_ondrejov(star, np.random.default_rng(seed)).astype(np.float32)
+    name = f"{star.id}.fit"
+    fits.PrimaryHDU(flux, header=header).writeto(directory / name)
+    return name
+
+
+def write_lamost_star(star: pd.Series, seed: np.random.SeedSequence, directory: Path) -> str:
     """Render, observe and write one star; its own seed makes it independent of the others."""
     rng = np.random.default_rng(seed)
     instrument = Instrument()
@@ -294,9 +346,13 @@ def write_star(star: pd.Series, seed: np.random.SeedSequence, directory: Path) -
     return name
 
 
-def _write_stars(stars: pd.DataFrame, seeds: list, directory: Path) -> list[str]:
+WRITERS = {"lamost": write_lamost_star, "ondrejov": write_ondrejov_star}
+
+
+def _write_stars(stars: pd.DataFrame, seeds: list, directory: Path, instrument: str) -> list[str]:
     rows = (star for _, star in stars.iterrows())
-    return [write_star(star, seed, directory) for star, seed in zip(rows, seeds, strict=True)]
+    write = WRITERS[instrument]
+    return [write(star, seed, directory) for star, seed in zip(rows, seeds, strict=True)]
 
 
 def simulate_survey(
@@ -306,13 +362,20 @@ def simulate_survey(
     snr_range: tuple[float, float],
     seed: int,
     workers: int = 1,
+    instrument: str = "lamost",
 ) -> pd.DataFrame:
-    """Write `n_spectra` LAMOST FITS files under out_dir/spectra and out_dir/truth.parquet.
+    """Write `n_spectra` spectra under out_dir/spectra and their truth to out_dir/truth.parquet.
 
-    The survey depends on `seed` only, not on the number of `workers` writing it.
+    `instrument` "lamost": the survey, LAMOST low-resolution FITS files. "ondrejov": a
+    labelled set from another instrument (seed 002 section 3): rectified R 13,000 coudé
+    spectra of 6,250-6,700 Å in air, labelled single_peak, double_peak or absorption.
+    The output depends on `seed` only, not on the number of `workers` writing it.
     """
     out_dir = Path(out_dir)
     stars = draw_parameters(n_spectra, rates, snr_range, np.random.default_rng(seed))
+    if instrument == "ondrejov":
+        stars["id"] = [f"ond-{i:06d}" for i in range(n_spectra)]
+        stars["label"] = stars["label"].replace(OTHER, ABSORPTION)
     seeds = np.random.SeedSequence(seed).spawn(n_spectra)
     chunks = [slice(start, start + 100) for start in range(0, n_spectra, 100)]
     with (
@@ -321,7 +384,9 @@ def simulate_survey(
         tqdm(total=n_spectra, desc="simulate", unit="spectra") as progress,
     ):
         directory.mkdir()
-        jobs = [pool.submit(_write_stars, stars[c], seeds[c], directory) for c in chunks]
+        jobs = [
+            pool.submit(_write_stars, stars[c], seeds[c], directory, instrument) for c in chunks
+        ]
         for job in jobs:
             job.add_done_callback(lambda done: progress.update(len(done.result())))
         names = [name for job in jobs for name in job.result()]
