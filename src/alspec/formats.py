@@ -22,6 +22,7 @@ one from the DER_SNR noise estimate (Stoehr et al. 2008).
 from __future__ import annotations
 
 import gzip
+import io
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from astropy.io import fits
 LAMOST_ROWS = ("flux", "ivar", "wavelength", "andmask", "ormask")
 FITS_SUFFIXES = (".fits", ".fit", ".fts")
 TABLE_BLOCK = 4096
+GZIP_MAGIC = b"\x1f\x8b"
 RA_KEYS, DEC_KEYS = ("RA", "PLUG_RA", "RA_OBJ"), ("DEC", "PLUG_DEC", "DEC_OBJ")
 
 
@@ -132,15 +134,17 @@ def checked(spectrum: Spectrum, path: Path) -> Record:
 def _read_fits(path: Path, metadata: list[str]) -> Iterator[Record]:
     if extension(path) not in FITS_SUFFIXES:
         raise SpectrumFileError(f"not a known spectrum format ({path.suffix})")
-    wanted = {"OBSID", *metadata, *RA_KEYS, *DEC_KEYS}
-    simple = None if path.name.lower().endswith(".gz") else simple_image(path.read_bytes(), wanted)
+    raw = path.read_bytes()
+    if raw[:2] == GZIP_MAGIC:
+        raw = gzip.decompress(raw)
+    simple = simple_image(raw, {"OBSID", *metadata, *RA_KEYS, *DEC_KEYS})
     if simple is not None:
         header, image = simple
         yield _lamost_image_data(image, header, path, metadata)
         return
     with warnings.catch_warnings():
         warnings.filterwarnings("error", "File may have been truncated")
-        with fits.open(path, memmap=False) as hdus:
+        with fits.open(io.BytesIO(raw), memmap=False) as hdus:  # the bytes already read
             spectrum = _fits_spectrum(hdus, path, metadata)
     yield spectrum
 
@@ -306,7 +310,7 @@ def _sdss(hdus: fits.HDUList, path: Path, metadata: list[str]) -> Spectrum:
         wavelength=10.0 ** np.asarray(table[column["LOGLAM"]], dtype=np.float64),
         flux=flux,
         ivar=np.where(and_mask == 0, ivar, 0.0),
-        meta={k: _plain(v) for k, v in meta.items()},
+        meta={k: plain_value(v) for k, v in meta.items()},
     )
 
 
@@ -371,7 +375,7 @@ def _rows(ids, wavelength, flux, ivar, meta: pd.DataFrame, start: int) -> Iterat
             wavelength=wavelength,
             flux=values,
             ivar=noise_ivar(values) if ivar is None else ivar[i],
-            meta={k.upper(): _plain(v) for k, v in meta.iloc[i].items()}
+            meta={k.upper(): plain_value(v) for k, v in meta.iloc[i].items()}
             if len(meta.columns)
             else {},
             row=start + i,
@@ -444,12 +448,14 @@ def noise_ivar(flux: np.ndarray) -> np.ndarray:
     return np.full(flux.shape, 1.0 / sigma**2 if sigma > 0 else 1.0)
 
 
-def _plain(value: Any) -> Any:
-    """FITS and numpy scalars as plain Python values; bytes as text."""
+def plain_value(value: Any) -> Any:
+    """FITS, numpy and pandas scalars as plain Python values: bytes as text, NaN as None."""
     if isinstance(value, bytes):
         return value.decode().strip()
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
     return value.strip() if isinstance(value, str) else value
 
 

@@ -16,6 +16,7 @@ shards as one xarray Dataset; the catalogue is its index.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -121,16 +122,8 @@ class _ShardWriter:
                 "wavelength": ("wavelength", self.grid, {"units": "Angstrom"}),
             },
         )
-        if self.written:
-            block.to_zarr(self.store, append_dim="spectrum", consolidated=False)
-        else:
-            encoding = {"chunks": (self.block_size, self.grid.size), "compressors": [COMPRESSOR]}
-            block.to_zarr(
-                self.store,
-                mode="w",
-                consolidated=False,
-                encoding={"flux": encoding, "ivar": encoding},
-            )
+        encoding = {"chunks": (self.block_size, self.grid.size), "compressors": [COMPRESSOR]}
+        append_block(block, self.store, {"flux": encoding, "ivar": encoding})
         pd.DataFrame(self.rows).to_parquet(
             self.directory / "catalog" / f"part-{self.parts:05d}.parquet", index=False
         )
@@ -286,12 +279,27 @@ def gather(
     return first
 
 
+@contextlib.contextmanager
+def _quiet_snakemake_marker() -> Iterator[None]:
+    """Snakemake marks directory outputs with a .snakemake_timestamp file, which Zarr
+    would warn about on every open."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Object at .snakemake_timestamp is not recognized")
+        yield
+
+
 def open_store(store: str | Path) -> xr.Dataset:
     """One Zarr store (a shard, or the window) as a lazily loaded xarray Dataset."""
-    with warnings.catch_warnings():
-        # Snakemake marks directory outputs with a .snakemake_timestamp file.
-        warnings.filterwarnings("ignore", "Object at .snakemake_timestamp is not recognized")
+    with _quiet_snakemake_marker():
         return xr.open_zarr(store, consolidated=False, chunks=None)
+
+
+def append_block(block: xr.Dataset, store: Path, encoding: dict) -> None:
+    """Append a block of spectra to a store, creating it (with `encoding`) at the first."""
+    if store.exists():
+        block.to_zarr(store, append_dim="spectrum", consolidated=False)
+    else:
+        block.to_zarr(store, mode="w", consolidated=False, encoding=encoding)
 
 
 def open_pool(pool_dir: str | Path) -> xr.Dataset:
@@ -301,8 +309,7 @@ def open_pool(pool_dir: str | Path) -> xr.Dataset:
     catalog = pd.read_parquet(pool_dir / "catalog.parquet", columns=["shard", "row"])
     parts = []
     for shard, rows in catalog.groupby("shard", sort=True):
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "Object at .snakemake_timestamp is not recognized")
+        with _quiet_snakemake_marker():
             data = xr.open_zarr(
                 pool_dir / "shards" / shard / "spectra.zarr", consolidated=False, chunks={}
             )
@@ -365,11 +372,7 @@ def window(
                 },
                 coords={"id": ("spectrum", as_ids(block.id.values)), "window_wavelength": grid},
             )
-            if rows.start == 0:
-                encoding = {"flux": {"chunks": (block_size, grid.size)}}
-                out.to_zarr(tmp, mode="w", consolidated=False, encoding=encoding)
-            else:
-                out.to_zarr(tmp, append_dim="spectrum", consolidated=False)
+            append_block(out, tmp, {"flux": {"chunks": (block_size, grid.size)}})
 
 
 def select(store: str | Path, ids: Sequence[str]) -> xr.Dataset:

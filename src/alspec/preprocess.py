@@ -28,6 +28,12 @@ def air_to_vacuum(wavelength: np.ndarray) -> np.ndarray:
     return n * wavelength
 
 
+def blur(values: np.ndarray, fwhm: float, step: float) -> np.ndarray:
+    """Convolve with a Gaussian line-spread function of full width `fwhm`, on a grid of
+    uniform `step` (both in the same units: ln λ or log10 λ, where R is constant)."""
+    return gaussian_filter1d(values, fwhm / 2.3548 / step, mode="nearest")
+
+
 def degrade_resolution(
     wavelength: np.ndarray, flux: np.ndarray, resolving_power: float, target: float
 ) -> np.ndarray:
@@ -44,9 +50,7 @@ def degrade_resolution(
     step = np.min(np.diff(log_wavelength)) / 2
     fine = np.arange(log_wavelength[0], log_wavelength[-1] + step / 2, step)
     kernel_fwhm = np.sqrt(1 / target**2 - 1 / resolving_power**2)
-    blurred = gaussian_filter1d(
-        np.interp(fine, log_wavelength, flux), kernel_fwhm / 2.3548 / step, mode="nearest"
-    )
+    blurred = blur(np.interp(fine, log_wavelength, flux), kernel_fwhm, step)
     return np.interp(log_wavelength, fine, blurred)
 
 

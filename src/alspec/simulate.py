@@ -20,13 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from astropy.io import fits
-from scipy.ndimage import gaussian_filter1d
 from scipy.special import expit
 from tqdm import tqdm
 
 from alspec.formats import Spectrum, write_lamost
 from alspec.io import atomic_output, write_table
-from alspec.preprocess import air_to_vacuum
+from alspec.preprocess import air_to_vacuum, blur
 
 C_KMS = 299_792.458
 HC_OVER_K = 1.438777e8  # Å K
@@ -75,9 +74,8 @@ class Instrument:
         pixels = np.arange(LAMOST_PIXELS)[:, None] + offsets[None, :]
         return (LAMOST_COEFF0 + LAMOST_COEFF1 * pixels).ravel()
 
-    def lsf_sigma_fine_pixels(self) -> float:
-        fwhm_log10 = np.log10(1 + 1 / self.resolving_power)
-        return fwhm_log10 / 2.3548 / (LAMOST_COEFF1 / self.oversample)
+    def lsf_fwhm_log10(self) -> float:
+        return float(np.log10(1 + 1 / self.resolving_power))
 
 
 def draw_parameters(
@@ -212,7 +210,7 @@ def render(star: pd.Series, instrument: Instrument, rng: np.random.Generator) ->
     fine_observed = instrument.fine_log_wavelength()
     doppler = np.log10(1 + star.rv_kms / C_KMS)
     fine = rest_frame_spectrum(star, fine_observed - doppler) * telluric(10.0**fine_observed)
-    fine = gaussian_filter1d(fine, instrument.lsf_sigma_fine_pixels(), mode="nearest")
+    fine = blur(fine, instrument.lsf_fwhm_log10(), LAMOST_COEFF1 / instrument.oversample)
     binned = fine.reshape(LAMOST_PIXELS, instrument.oversample).mean(axis=1)
     return binned * instrument_response(instrument.wavelength(), rng)
 
@@ -236,7 +234,7 @@ def render_ondrejov(star: pd.Series, rng: np.random.Generator) -> np.ndarray:
     fine = np.exp(np.arange(np.log(air[0] - 10), np.log(air[-1] + 10), step))
     doppler = np.log10(1 + star.rv_kms / C_KMS)
     lines = rectified_spectrum(star, np.log10(fine) - doppler)
-    blurred = gaussian_filter1d(lines, 1 / ONDREJOV_RESOLVING_POWER / 2.3548 / step)
+    blurred = blur(lines, 1 / ONDREJOV_RESOLVING_POWER, step)
     observed = np.interp(air_to_vacuum(air), fine, blurred)
     return observed + rng.normal(0, 1 / star.snr, air.size)
 

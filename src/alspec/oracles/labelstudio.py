@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from label_studio_sdk import LabelStudio
 
+from alspec.formats import plain_value
 from alspec.labels import UNSURE, LabelError, normalise
 from alspec.oracles import BatchIncomplete, OracleUnavailable
 from alspec.pool import BOOKKEEPING, select
@@ -102,7 +103,7 @@ def tasks(
             "reason": row.reason,
             "score": float(row.score),
             "window": {"wavelength": wavelength, "flux": np.round(flux, 4).tolist()},
-            "metadata": {key: _plain(value) for key, value in meta.items()},
+            "metadata": {key: plain_value(value) for key, value in meta.items()},
         }
         known = isinstance(row.predicted, str)
         guess = [_prediction(row.predicted, row.probability, batch)] if known else []
@@ -119,13 +120,6 @@ def _prediction(label: str, probability: float, batch: str) -> dict:
         "value": {"choices": [label]},
     }
     return {"model_version": batch, "score": float(probability), "result": [choice]}
-
-
-def _plain(value: object) -> object:
-    """A JSON-friendly scalar: numpy numbers as Python ones, NaN as None."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    return None if isinstance(value, float) and np.isnan(value) else value
 
 
 def push(
