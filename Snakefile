@@ -20,6 +20,7 @@ validate(config, "workflow/schemas/config.schema.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/survey.smk"
 include: "workflow/rules/pool.smk"
+include: "workflow/rules/features.smk"
 include: "workflow/rules/learning.smk"
 include: "workflow/rules/oracle.smk"
 include: "workflow/rules/evaluation.smk"
@@ -32,4 +33,5 @@ rule all:
             n=range(config["iterations"]),
             output=["performance.json", "config.yaml"],
         ),
+        f"{POOL}/features.zarr",
     default_target: True

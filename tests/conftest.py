@@ -7,15 +7,26 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import xarray as xr
 import yaml
 
 from alspec import config as cfg
-from alspec.pool import discover_files, gather, ingest_shard, window, write_shard_lists
-from alspec.preprocess import log_wavelength_grid, window_grid
+from alspec.io import as_strings
+from alspec.pool import (
+    COMPRESSOR,
+    append_block,
+    discover_files,
+    gather,
+    ingest_shard,
+    write_shard_lists,
+)
+from alspec.preprocess import log_wavelength_grid
 from alspec.simulate import simulate_survey
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,6 +61,36 @@ def survey(tmp_path_factory) -> Path:
     return out
 
 
+Block = Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+
+
+def write_pool(pool_dir: Path, n: int, spectra: Block, shard_size: int, block_size: int) -> None:
+    """A pool as ingest and gather write it, of `n` spectra on GRID: `spectra(start, stop)`
+    gives the flux and ivar of rows start..stop, so a large pool is written block by block."""
+    encoding = {"chunks": (block_size, GRID.size), "compressors": [COMPRESSOR]}
+    rows = []
+    for number, first in enumerate(range(0, n, shard_size)):
+        shard = f"{number:05d}"
+        last = min(first + shard_size, n)
+        for start in range(first, last, block_size):
+            stop = min(start + block_size, last)
+            flux, ivar = spectra(start, stop)
+            ids = [f"synthetic-{i:07d}" for i in range(start, stop)]
+            block = xr.Dataset(
+                {
+                    "flux": (("spectrum", "wavelength"), flux.astype(np.float32)),
+                    "ivar": (("spectrum", "wavelength"), ivar.astype(np.float32)),
+                },
+                coords={"id": ("spectrum", as_strings(ids)), "wavelength": GRID},
+            )
+            store = pool_dir / "shards" / shard / "spectra.zarr"
+            append_block(block, store, {"flux": encoding, "ivar": encoding})
+            rows += [
+                {"id": i, "shard": shard, "row": len(rows) - first + k} for k, i in enumerate(ids)
+            ]
+    pd.DataFrame(rows).to_parquet(pool_dir / "catalog.parquet", index=False)
+
+
 def build_pool(specs: list, pool_dir: Path, shard_size: int, metadata=("SUBCLASS", "SNRR")):
     """Shard, ingest every shard and gather, as the workflow does."""
     lists = pool_dir / "shards" / "lists"
@@ -66,7 +107,7 @@ def pool(survey, tmp_path_factory) -> Path:
     """The survey ingested in two shards, with its Hα window."""
     out = tmp_path_factory.mktemp("pool")
     build_pool([survey / "spectra"], out, shard_size=120)
-    window(out, out / "window.zarr", window_grid(6519, 6732, 140), 64)
+    run_alspec("window", "--pool", out, "--out", out / "window.zarr", "--block-size", 64)
     return out
 
 

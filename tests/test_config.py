@@ -12,7 +12,16 @@ from conftest import REPO, run_alspec
 
 def test_demo_config_is_valid_and_complete():
     resolved = cfg.load(REPO / "config" / "config.yaml")
-    assert resolved["window"] == {"start": 6519.0, "stop": 6732.0, "points": 140}
+    assert resolved["window"] == {
+        "start": 6519.0,
+        "stop": 6732.0,
+        "points": 140,
+        "normalisation": "standard",
+        "min_coverage": 0.5,
+        "continuum_segment": 100,
+    }
+    assert resolved["dask"]["scheduler"] == "local"
+    assert resolved["features"]["lines"][0]["name"] == "halpha"
     assert resolved["oracle"]["backend"] == "simulated"
 
 
@@ -38,6 +47,23 @@ def test_defaults_fill_nested_sections():
         ({"classes_of_interest": ["be_star"]}, r"classes_of_interest: \['be_star'\] are not"),
         ({"initial": {"source": "labelled"}}, r"initial\.labelled_set: required"),
         ({"window": {"start": 3000.0}}, r"window: start < stop, both inside pool\.grid"),
+        ({"window": {"normalisation": "median"}}, r"window\.normalisation: 'median' is not one"),
+        (
+            {
+                "features": {
+                    "lines": [
+                        {
+                            "name": "halpha",
+                            "centre": 6564.6,
+                            "core": [6550, 6580],
+                            "continuum": [[6590, 6620], [6510, 6540]],
+                        }
+                    ]
+                }
+            },
+            r"features\.lines\.0 \(halpha\): expected blue band < core start",
+        ),
+        ({"features": {"map": {"method": "pca"}}}, r"features\.map\.method: 'pca' is not one"),
     ],
 )
 def test_errors_name_the_key(config, message):

@@ -155,6 +155,22 @@ def run_gather(args: argparse.Namespace) -> None:
     gather(args.lists, args.shards, args.catalog, args.quarantine)
 
 
+def _dask_options(p: argparse.ArgumentParser) -> None:
+    dask = cfg.default("dask")
+    p.add_argument(
+        "--scheduler",
+        default=dask["scheduler"],
+        help="local (a cluster in this process), slurm (dask-jobqueue), or an address",
+    )
+    p.add_argument(
+        "--slurm-options",
+        type=json.loads,
+        default=dask["slurm"],
+        help="SLURMCluster options and jobs, as JSON (scheduler slurm)",
+    )
+    _threads_option(p)
+
+
 def _window_options(p: argparse.ArgumentParser) -> None:
     window = cfg.default("window")
     p.add_argument("--pool", type=Path, required=True, help="the pool folder (catalog, shards)")
@@ -167,15 +183,120 @@ def _window_options(p: argparse.ArgumentParser) -> None:
         default=[window["start"], window["stop"]],
     )
     p.add_argument("--points", type=int, default=window["points"])
+    p.add_argument(
+        "--normalisation",
+        choices=["standard", "minmax", "continuum"],
+        default=window["normalisation"],
+    )
+    p.add_argument("--min-coverage", type=float, default=window["min_coverage"])
+    p.add_argument("--continuum-segment", type=int, default=window["continuum_segment"])
     p.add_argument("--block-size", type=int, default=cfg.default("pool", "block_size"))
+    _dask_options(p)
 
 
-@command("window", "extract and standardise the spectral window the CNN reads", _window_options)
+@command("window", "extract and normalise the spectral window the CNN reads", _window_options)
 def run_window(args: argparse.Namespace) -> None:
-    from alspec.pool import window
+    from alspec import features
+    from alspec.cluster import connect
+    from alspec.io import atomic_output
+    from alspec.pool import open_pool
     from alspec.preprocess import window_grid
 
-    window(args.pool, args.out, window_grid(*args.range, args.points), args.block_size)
+    grid = window_grid(*args.range, args.points)
+    with connect(args.scheduler, args.threads, args.slurm_options), atomic_output(args.out) as tmp:
+        windows = features.window(
+            open_pool(args.pool),
+            grid,
+            args.normalisation,
+            args.min_coverage,
+            args.continuum_segment,
+        )
+        encoding = {"flux": {"chunks": (args.block_size, grid.size)}}
+        features.write(windows.chunk({"spectrum": args.block_size}), tmp, "window", **encoding)
+    print(f"window: {windows.sizes['spectrum']} spectra, {args.normalisation} normalisation")
+
+
+def _line(values: list[str]) -> dict:
+    name, *edges = values
+    centre, core_low, core_high, blue_low, blue_high, red_low, red_high = map(float, edges)
+    return {
+        "name": name,
+        "centre": centre,
+        "core": [core_low, core_high],
+        "continuum": [[blue_low, blue_high], [red_low, red_high]],
+    }
+
+
+def _features_options(p: argparse.ArgumentParser) -> None:
+    features = cfg.default("features")
+    pca, lines, embedding = features["pca"], features["lines"], features["map"]
+    p.add_argument("--pool", type=Path, required=True, help="the pool folder (catalog, shards)")
+    p.add_argument("--out", type=Path, required=True, help="the features' Zarr store")
+    p.add_argument("--continuum-segment", type=int, default=features["continuum_segment"])
+    p.add_argument("--pca-components", type=int, default=pca["components"])
+    p.add_argument("--pca-sample", type=int, default=pca["sample"])
+    p.add_argument("--pca-bin", type=int, default=pca["bin"])
+    p.add_argument("--pca-seed", type=int, default=pca["seed"])
+    p.add_argument(
+        "--line",
+        nargs=8,
+        action="append",
+        metavar=("NAME", "CENTRE", "CORE_LO", "CORE_HI", "BLUE_LO", "BLUE_HI", "RED_LO", "RED_HI"),
+        help=f"a line to measure, vacuum Å (repeat for more; default {lines[0]['name']})",
+    )
+    p.add_argument("--map", choices=["auto", "umap", "tsne", "none"], default=embedding["method"])
+    p.add_argument("--map-sample", type=int, default=embedding["sample"])
+    p.add_argument("--tsne-max", type=int, default=embedding["tsne_max"])
+    p.add_argument("--map-seed", type=int, default=embedding["seed"])
+    p.add_argument("--block-size", type=int, default=cfg.default("pool", "block_size"))
+    _dask_options(p)
+
+
+@command(
+    "features", "PCA scores, line measurements and a 2-D map of every spectrum", _features_options
+)
+def run_features(args: argparse.Namespace) -> None:
+    import xarray as xr
+
+    from alspec import features
+    from alspec.cluster import connect
+    from alspec.io import as_strings, atomic_output
+    from alspec.lines import Line
+    from alspec.pool import open_pool, open_store
+
+    entries = (
+        [_line(values) for values in args.line] if args.line else cfg.default("features", "lines")
+    )
+    cfg.check_lines(entries)
+    lines = [Line.from_config(entry) for entry in entries]
+    with connect(args.scheduler, args.threads, args.slurm_options), atomic_output(args.out) as tmp:
+        pool = open_pool(args.pool)
+        matrix = features.spectra_matrix(pool, args.continuum_segment, args.pca_bin)
+        pca = features.fit_pca(matrix, args.pca_components, args.pca_sample, args.pca_seed)
+        table = xr.merge(
+            [
+                features.pca_dataset(pool, matrix, pca, args.pca_bin),
+                features.line_measurements(pool, lines),
+            ],
+            compat="override",
+        )
+        features.write(table.chunk({"spectrum": args.block_size}), tmp, "PCA scores and lines")
+        method = features.map_method(args.map, pool.sizes["spectrum"], args.tsne_max)
+        if method != "none":
+            scores = open_store(tmp).pca.chunk({"spectrum": args.block_size}).data
+            coordinates = features.embed(scores, method, args.map_sample, args.map_seed)
+            embedding = xr.Dataset(
+                {"map_coordinates": (("spectrum", "map_axis"), coordinates)},
+                coords={"map_axis": as_strings(["x", "y"])},
+                attrs={"map_method": method},
+            )
+            features.write(embedding, tmp, f"{method} map", mode="a")
+    explained = pca.explained_variance_ratio_.sum()
+    names = ", ".join(line.name for line in lines)
+    print(
+        f"features: {pool.sizes['spectrum']} spectra; {pca.n_components_} PCA components"
+        f" ({explained:.0%} of the variance); lines {names}; map {method}"
+    )
 
 
 # --- labels ---------------------------------------------------------------------------------

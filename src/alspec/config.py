@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import numpy as np
 import yaml
 
 SCHEMA_FILE = "config.schema.yaml"
@@ -76,6 +77,20 @@ def check_consistency(config: dict[str, Any]) -> None:
     window = config["window"]
     if not grid["start"] <= window["start"] < window["stop"] <= grid["stop"]:
         raise ConfigError("window: start < stop, both inside pool.grid")
+    check_lines(config["features"]["lines"], (grid["start"], grid["stop"]))
+
+
+def check_lines(lines: list[dict[str, Any]], grid: tuple[float, float] = (0, np.inf)) -> None:
+    """Each line's bands in order: blue band < core start < centre < core end < red band."""
+    for i, line in enumerate(lines):
+        (blue_low, blue_high), (red_low, red_high) = line["continuum"]
+        edges = [grid[0], blue_low, blue_high, line["core"][0], line["centre"], line["core"][1]]
+        edges += [red_low, red_high, grid[1]]
+        if edges != sorted(edges):
+            raise ConfigError(
+                f"features.lines.{i} ({line['name']}): expected blue band < core start"
+                " < centre < core end < red band, all inside pool.grid"
+            )
 
 
 def _where(error: jsonschema.ValidationError) -> str:

@@ -6,10 +6,11 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -69,3 +70,8 @@ def write_json(data: dict[str, Any], path: str | Path) -> None:
 
 def read_json(path: str | Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text())
+
+
+def as_strings(values: Sequence[str] | np.ndarray) -> np.ndarray:
+    """Strings as Zarr v3's variable-length `string` (ids, names differ in length)."""
+    return np.asarray(values, dtype=object)

@@ -30,8 +30,8 @@ from tqdm import tqdm
 from zarr.codecs import BloscCodec
 
 from alspec.formats import DEC_KEYS, RA_KEYS, Rejected, Spectrum, read_spectra
-from alspec.io import atomic_output, write_table
-from alspec.preprocess import air_to_vacuum, extract_window, resample, standardise
+from alspec.io import as_strings, atomic_output, write_table
+from alspec.preprocess import air_to_vacuum, resample
 
 SPECTRUM_SUFFIXES = (".fits", ".fit", ".fts", ".csv", ".h5", ".hdf5", ".hdf", ".vot", ".votable")
 QUARANTINE_COLUMNS = ["file", "row", "id", "reason"]
@@ -118,7 +118,7 @@ class _ShardWriter:
                 "ivar": (dims, np.asarray(self.ivar, dtype=np.float32)),
             },
             coords={
-                "id": ("spectrum", as_ids([r["id"] for r in self.rows])),
+                "id": ("spectrum", as_strings([r["id"] for r in self.rows])),
                 "wavelength": ("wavelength", self.grid, {"units": "Angstrom"}),
             },
         )
@@ -321,11 +321,6 @@ def open_pool(pool_dir: str | Path) -> xr.Dataset:
     )
 
 
-def as_ids(ids: Sequence[str] | np.ndarray) -> np.ndarray:
-    """Spectrum ids as variable-length strings (Zarr v3 `string`): ids differ in length."""
-    return np.asarray(ids, dtype=object)
-
-
 def iter_blocks(n: int, block_size: int, desc: str) -> Iterator[slice]:
     """Row slices of `block_size`, with a progress bar: how every step streams the pool."""
     with tqdm(total=n, desc=desc, unit="spectra", mininterval=2) as progress:
@@ -333,46 +328,6 @@ def iter_blocks(n: int, block_size: int, desc: str) -> Iterator[slice]:
             stop = min(start + block_size, n)
             yield slice(start, stop)
             progress.update(stop - start)
-
-
-# --- the window ------------------------------------------------------------------------------
-
-
-def window(
-    pool_dir: str | Path,
-    out_store: str | Path,
-    grid: np.ndarray,
-    block_size: int,
-    min_coverage: float = 0.5,
-) -> None:
-    """Write the standardised window of every spectrum (dims `spectrum` x `window_wavelength`).
-
-    `valid` marks spectra whose window has usable pixels over at least `min_coverage`
-    of its length; the others keep NaN and are never classified.
-    """
-    pool = open_pool(pool_dir)
-    wavelength = pool.wavelength.values
-    inside = np.flatnonzero((wavelength >= grid[0] - 10) & (wavelength <= grid[-1] + 10))
-    region = pool.isel(wavelength=slice(inside[0], inside[-1] + 1))
-    dims = ("spectrum", "window_wavelength")
-    with atomic_output(out_store) as tmp:
-        for rows in iter_blocks(pool.sizes["spectrum"], block_size, "window"):
-            block = region.isel(spectrum=rows).compute()
-            flux, coverage = extract_window(
-                block.wavelength.values, block.flux.values, block.ivar.values, grid
-            )
-            valid = coverage >= min_coverage
-            flux[valid] = standardise(flux[valid])
-            flux[~valid] = np.nan
-            out = xr.Dataset(
-                {
-                    "flux": (dims, flux),
-                    "coverage": ("spectrum", coverage.astype(np.float32)),
-                    "valid": ("spectrum", valid),
-                },
-                coords={"id": ("spectrum", as_ids(block.id.values)), "window_wavelength": grid},
-            )
-            append_block(out, tmp, {"flux": {"chunks": (block_size, grid.size)}})
 
 
 def select(store: str | Path, ids: Sequence[str]) -> xr.Dataset:

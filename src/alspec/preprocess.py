@@ -6,6 +6,8 @@ zero inverse variance carries no information (masked, outside the data, or bad).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
@@ -107,3 +109,84 @@ def standardise(x: np.ndarray) -> np.ndarray:
     mean = np.nanmean(x, axis=1, keepdims=True)
     std = np.nanstd(x, axis=1, keepdims=True)
     return ((x - mean) / np.where(std > 0, std, 1.0)).astype(np.float32)
+
+
+def minmax(x: np.ndarray) -> np.ndarray:
+    """Each row scaled onto [0, 1]; flat rows become zero."""
+    low = np.nanmin(x, axis=1, keepdims=True)
+    span = np.nanmax(x, axis=1, keepdims=True) - low
+    return ((x - low) / np.where(span > 0, span, 1.0)).astype(np.float32)
+
+
+def continuum(flux: np.ndarray, ivar: np.ndarray, segment: int) -> np.ndarray:
+    """A smooth continuum under each spectrum: the median of the usable pixels in
+    consecutive segments of `segment` pixels, joined linearly between segment centres.
+
+    The median ignores a line narrower than half a segment, absorption or emission
+    alike, so dividing by it leaves lines on a flat continuum at 1. Rows with no
+    usable pixel get NaN.
+    """
+    n_spectra, n_pixels = flux.shape
+    n_segments = -(-n_pixels // segment)
+    padded = np.full((n_spectra, n_segments * segment), np.nan)
+    padded[:, :n_pixels] = np.where(ivar > 0, flux, np.nan)
+    with warnings.catch_warnings():  # all-NaN segments are expected: gaps, edges
+        warnings.simplefilter("ignore", RuntimeWarning)
+        medians = np.nanmedian(padded.reshape(n_spectra, n_segments, segment), axis=2)
+    centres = np.minimum(np.arange(n_segments) * segment + (segment - 1) / 2, n_pixels - 1)
+    pixels = np.arange(n_pixels)
+    out = np.full(flux.shape, np.nan)
+    for row in range(n_spectra):
+        known = np.isfinite(medians[row])
+        if known.any():
+            out[row] = np.interp(pixels, centres[known], medians[row, known])
+    return out
+
+
+def continuum_normalise(flux: np.ndarray, ivar: np.ndarray, segment: int) -> np.ndarray:
+    """flux / continuum: 1 on the continuum, lines as fractions of it; NaN where the
+    continuum is unknown or not positive."""
+    level = continuum(flux, ivar, segment)
+    usable = np.isfinite(level) & (level > 0)
+    return np.where(usable, flux / np.where(usable, level, 1.0), np.nan)
+
+
+NORMALISATIONS = ("standard", "minmax", "continuum")
+
+
+def normalised_window(
+    wavelength: np.ndarray,
+    flux: np.ndarray,
+    ivar: np.ndarray,
+    grid: np.ndarray,
+    normalisation: str = "standard",
+    min_coverage: float = 0.5,
+    segment: int = 100,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The window the CNN reads: `flux` (n_spectra, len(grid)) interpolated onto `grid`
+    and normalised, the fraction of the window `coverage`ed by usable pixels, and
+    `valid` where that reaches `min_coverage` (other rows stay NaN, never classified).
+
+    "standard": zero mean, unit variance (seed 003); "minmax": onto [0, 1];
+    "continuum": divided by `continuum` over the pixels given, so pass the window with
+    a margin of about a `segment` on each side.
+    """
+    if normalisation not in NORMALISATIONS:
+        raise ValueError(f"normalisation {normalisation!r} is not one of {NORMALISATIONS}")
+    if normalisation == "continuum":
+        flux = continuum_normalise(flux, ivar, segment)
+        ivar = np.where(np.isfinite(flux), ivar, 0.0)
+    window, coverage = extract_window(wavelength, flux, ivar, grid)
+    valid = coverage >= min_coverage
+    if normalisation != "continuum":
+        scale = standardise if normalisation == "standard" else minmax
+        window[valid] = scale(window[valid])
+    window[~valid] = np.nan
+    return window, coverage.astype(np.float32), valid
+
+
+def rebin(x: np.ndarray, factor: int) -> np.ndarray:
+    """Mean of each run of `factor` columns (a trailing partial run is dropped): a coarser
+    spectrum with less noise per pixel, for PCA and maps."""
+    n = x.shape[1] // factor * factor
+    return x[:, :n].reshape(x.shape[0], -1, factor).mean(axis=2)

@@ -1,6 +1,7 @@
 # Paths and input functions shared by the rules. Functions only, no rules.
 import glob
 import json
+import shlex
 
 from alspec.config import check_consistency
 
@@ -55,3 +56,20 @@ def truth_input(key):
 
 def truth_option(wildcards, input):
     return f"--truth {input.truth}" if "truth" in input.keys() else ""
+
+
+def dask_options(wildcards):
+    """Where a Dask step runs (config dask), as `alspec` options."""
+    dask = config["dask"]
+    slurm = shlex.quote(json.dumps(dask["slurm"]))
+    return f"--scheduler {shlex.quote(dask['scheduler'])} --slurm-options {slurm}"
+
+
+def line_options(wildcards):
+    """config features.lines as `--line NAME CENTRE CORE_LO CORE_HI BLUE.. RED..` options."""
+    options = []
+    for line in config["features"]["lines"]:
+        (blue_low, blue_high), (red_low, red_high) = line["continuum"]
+        edges = [line["centre"], *line["core"], blue_low, blue_high, red_low, red_high]
+        options.append(" ".join(["--line", line["name"], *map(str, edges)]))
+    return " ".join(options)

@@ -52,22 +52,3 @@ rule gather:
         "alspec gather {input.shards} --lists {input.lists} --catalog {output.catalog}"
         " --quarantine {output.quarantine} 2>&1 | tee {log}"
 
-
-rule window:
-    input:
-        catalog=f"{POOL}/catalog.parquet",
-    output:
-        directory(f"{POOL}/window.zarr"),
-    params:
-        pool=lambda wildcards, input: os.path.dirname(input.catalog),
-        start=config["window"]["start"],
-        stop=config["window"]["stop"],
-        points=config["window"]["points"],
-        block_size=config["pool"]["block_size"],
-    log:
-        "results/logs/window.log",
-    conda:
-        ENV
-    shell:
-        "alspec window --pool {params.pool} --out {output} --range {params.start} {params.stop}"
-        " --points {params.points} --block-size {params.block_size} > {log} 2>&1"
