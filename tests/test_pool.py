@@ -38,9 +38,9 @@ def test_window_is_standardised_and_marks_valid_spectra(pool):
 def test_select_returns_rows_in_the_order_asked(pool):
     ids = list(open_store(pool / "window.zarr").id.values)
     wanted = [ids[5], ids[0], ids[130]]
-    assert list(select(pool / "window.zarr", wanted).id.values) == wanted
+    assert list(select([pool / "window.zarr"], wanted).id.values) == wanted
     with pytest.raises(KeyError, match="not in the pool"):
-        select(pool / "window.zarr", ["no-such-id"])
+        select([pool / "window.zarr"], ["no-such-id"])
 
 
 def test_files_come_from_directories_lists_and_globs(survey, tmp_path):

@@ -7,9 +7,7 @@ import pandas as pd
 import pytest
 from astropy.io import fits
 
-from alspec import config as cfg
 from alspec.formats import read_spectra
-from alspec.preprocess import air_to_vacuum, degrade_resolution, log_wavelength_grid, resample
 from alspec.simulate import (
     HALPHA,
     LAMOST_COEFF0,
@@ -21,9 +19,7 @@ from alspec.simulate import (
     designation,
     draw_parameters,
     emission_profile,
-    ondrejov_wavelength,
     render,
-    render_ondrejov,
     simulate_survey,
     spectral_type,
 )
@@ -153,28 +149,3 @@ def test_an_ondrejov_set_is_written_as_the_archive_stores_it(tmp_path):
     assert spectrum.id == row.id and spectrum.air
     assert spectrum.wavelength[0] == 6250.0 and spectrum.wavelength[-1] == pytest.approx(6699.75)
     assert 1 / np.sqrt(spectrum.ivar[0]) == pytest.approx(1 / 150, rel=0.2), "DER_SNR"
-
-
-def test_an_ondrejov_line_lands_on_the_pool_grid_in_vacuum_at_lamost_resolution(rng):
-    """The domain transfer of seed 002: air to vacuum, blur R 13,000 -> 1,800, regrid."""
-    star = pd.Series(
-        {
-            "teff": 20000.0,
-            "rv_kms": 0.0,
-            "snr": 1e6,
-            "emission_ew": 20.0,
-            "emission_sigma_kms": 30.0,
-            "peak_separation_kms": 0.0,
-            "violet_to_red": 1.0,
-        }
-    )
-    air = ondrejov_wavelength()
-    flux = render_ondrejov(star, rng)
-    assert air[np.argmax(flux)] == pytest.approx(6562.80, abs=0.25), "stored in air"
-    vacuum = air_to_vacuum(air)
-    lamost = degrade_resolution(vacuum, flux, 13_000, 1_800)
-    grid = log_wavelength_grid(**cfg.default("pool", "grid"))
-    on_grid, _ = resample(vacuum, lamost, np.ones(air.size), grid)
-    assert grid[np.argmax(on_grid)] == pytest.approx(HALPHA, abs=1.6), "vacuum, one pixel"
-    narrow = np.sort(flux)[-3:].mean() - 1
-    assert 0 < np.max(on_grid) - 1 < narrow, "the peak is lower once blurred"

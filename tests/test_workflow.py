@@ -103,3 +103,28 @@ def test_iteration_zero_can_start_from_a_labelled_set(tmp_path):
         "103": "unsure",
     }
     assert not (tmp_path / "results" / "survey").exists(), "no survey needed to read labels"
+
+
+def test_iteration_zero_can_train_on_another_instruments_set(tmp_path):
+    subprocess.run(
+        [
+            BIN / "alspec",
+            "simulate",
+            "--instrument",
+            "ondrejov",
+            "--out",
+            tmp_path / "ondrejov",
+            "--n-spectra",
+            "40",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    external = {"files": "ondrejov/spectra", "labels": "ondrejov/truth.parquet"}
+    project(tmp_path, TINY | {"initial": {"source": "external", "external": external}})
+    run = snakemake(tmp_path, "results/iterations/0/model.keras")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "rule transfer" in run.stderr and "cold_start" not in run.stderr
+    training = yaml.safe_load((tmp_path / "results/iterations/0/training.json").read_text())
+    assert sum(training["examples"].values()) == 40
+    assert training["examples"]["other"] > 0, "absorption stars are 'other' in the pool's classes"

@@ -351,12 +351,90 @@ def _threads_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
 
 
+def _transfer_options(p: argparse.ArgumentParser) -> None:
+    window, external = cfg.default("window"), cfg.default("initial", "external")
+    p.add_argument("files", nargs="+", help="the set's spectrum files, directories or globs")
+    p.add_argument("--labels", type=Path, required=True, help="table of id, label")
+    p.add_argument(
+        "--label-map",
+        nargs="*",
+        default=[f"{k}={v}" for k, v in external["label_map"].items()],
+        metavar="FROM=TO",
+        help="the set's labels in the pool's classes",
+    )
+    _classes_option(p)
+    p.add_argument("--resolving-power", type=float, default=external["resolving_power"])
+    p.add_argument(
+        "--target-resolving-power", type=float, default=cfg.default("pool", "resolving_power")
+    )
+    grid = cfg.default("pool", "grid")
+    p.add_argument(
+        "--grid", type=float, nargs=3, default=[grid["start"], grid["stop"], grid["log10_step"]]
+    )
+    p.add_argument("--range", type=float, nargs=2, default=[window["start"], window["stop"]])
+    p.add_argument("--points", type=int, default=window["points"])
+    p.add_argument(
+        "--normalisation",
+        choices=["standard", "minmax", "continuum"],
+        default=window["normalisation"],
+    )
+    p.add_argument("--min-coverage", type=float, default=window["min_coverage"])
+    p.add_argument("--continuum-segment", type=int, default=window["continuum_segment"])
+    p.add_argument("--out", type=Path, required=True, help="the set's window store")
+    p.add_argument(
+        "--labels-out", type=Path, required=True, help="its labels, in the pool's classes"
+    )
+
+
+@command(
+    "transfer",
+    "make a labelled set from another instrument look like the pool: vacuum, resolution, window",
+    _transfer_options,
+)
+def run_transfer(args: argparse.Namespace) -> None:
+    from alspec import labels
+    from alspec.io import atomic_output
+    from alspec.pool import discover_files
+    from alspec.preprocess import log_wavelength_grid, window_grid
+    from alspec.transfer import relabel, transfer_windows
+
+    label_map = dict(item.split("=", 1) for item in args.label_map)
+    table = relabel(read_table(args.labels, required=("id", "label")), label_map)
+    labels.check(table, args.classes, f"{args.labels} (after --label-map)")
+    store, kept, skipped = transfer_windows(
+        discover_files(args.files),
+        table,
+        args.resolving_power,
+        args.target_resolving_power,
+        log_wavelength_grid(*args.grid),
+        window_grid(*args.range, args.points),
+        args.normalisation,
+        args.min_coverage,
+        args.continuum_segment,
+    )
+    for line in skipped:
+        print(f"transfer: left out {line}")
+    with atomic_output(args.out) as tmp:
+        store.to_zarr(tmp, consolidated=False)
+    write_table(kept, args.labels_out)
+    print(
+        f"transfer: {len(kept)} spectra from R {args.resolving_power:g} to"
+        f" R {args.target_resolving_power:g}: {counts(kept['label'])}"
+    )
+
+
 # --- model ----------------------------------------------------------------------------------
 
 
 def _train_options(p: argparse.ArgumentParser) -> None:
     model = cfg.default("model")
-    p.add_argument("--window", type=Path, required=True)
+    p.add_argument(
+        "--window",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="window stores: the pool's, and an external labelled set's (alspec transfer)",
+    )
     p.add_argument("--training-set", type=Path, required=True)
     _classes_option(p)
     p.add_argument("--architecture", choices=["seed003", "slim"], default=model["architecture"])
@@ -633,6 +711,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    from alspec.cluster import SchedulerUnavailable
     from alspec.labels import LabelError
     from alspec.oracles import BatchIncomplete, OracleUnavailable
     from alspec.pool import ReconciliationError
@@ -647,6 +726,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg.ConfigError,
         LabelError,
         OracleUnavailable,
+        SchedulerUnavailable,
         FileNotFoundError,
         KeyError,
         ValueError,

@@ -9,9 +9,10 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from distributed import Client, LocalCluster, progress
+if TYPE_CHECKING:  # distributed loads only in the steps that use Dask
+    from distributed import Client
 
 PROGRESS_INTERVAL = 0.5  # seconds between progress-bar updates
 
@@ -22,6 +23,8 @@ class SchedulerUnavailable(RuntimeError):
 
 def _cluster(scheduler: str, threads: int, slurm: dict[str, Any]) -> Any:
     if scheduler == "local":
+        from distributed import LocalCluster
+
         # One in-process worker: the numpy work releases the GIL, and nothing is copied
         # between processes.
         return LocalCluster(
@@ -50,13 +53,22 @@ def connect(
     `scheduler`: "local"; "slurm" (dask-jobqueue, `slurm` holds SLURMCluster's options
     and `jobs`, the number of worker jobs); or an address such as tcp://10.0.0.5:8786.
     """
+    from distributed import Client
+
     cluster = _cluster(scheduler, threads, slurm or {})
     try:
-        client = Client(cluster if cluster is not None else scheduler, timeout="30s")
+        client = Client(cluster if cluster is not None else scheduler, timeout="10s")
     except OSError as error:
         if cluster is not None:
             cluster.close()
         raise SchedulerUnavailable(f"no Dask scheduler at {scheduler}: {error}") from error
+    workers = client.scheduler_info()["workers"].values()
+    threads = sum(worker["nthreads"] for worker in workers)
+    print(
+        f"dask: {scheduler} scheduler at {client.scheduler.address},"
+        f" {len(workers)} worker(s), {threads} thread(s)",
+        flush=True,
+    )
     try:
         yield client
     finally:
@@ -71,6 +83,8 @@ def connect(
 def compute(collection: Any, description: str, persist: bool = False) -> Any:
     """Compute a Dask collection on the current client with a progress bar: the result
     here, or with `persist` the collection held in the cluster's memory."""
+    from distributed import Client, progress
+
     client = Client.current()
     print(f"{description}:", flush=True)
     if persist:

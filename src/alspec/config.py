@@ -69,6 +69,11 @@ def check_consistency(config: dict[str, Any]) -> None:
         raise ConfigError("classes: 'unsure' is reserved for the oracle's 'do not know' answer")
     if config["initial"]["source"] == "labelled" and not config["initial"]["labelled_set"]:
         raise ConfigError("initial.labelled_set: required when initial.source is 'labelled'")
+    external = config["initial"]["external"]
+    if config["initial"]["source"] == "external" and not (external["files"] and external["labels"]):
+        raise ConfigError(
+            "initial.external: files and labels required when initial.source is 'external'"
+        )
     if config["oracle"]["backend"] == "simulated" and not config["oracle"]["truth"]:
         raise ConfigError("oracle.truth: required when oracle.backend is 'simulated'")
     grid = config["pool"]["grid"]

@@ -330,14 +330,21 @@ def iter_blocks(n: int, block_size: int, desc: str) -> Iterator[slice]:
             progress.update(stop - start)
 
 
-def select(store: str | Path, ids: Sequence[str]) -> xr.Dataset:
-    """The rows of `ids` in a store, in that order; reads only the chunks that hold them."""
-    data = open_store(store)
-    position = pd.Series(np.arange(data.sizes["spectrum"]), index=data.id.values)
-    missing = [i for i in ids if i not in position.index]
+def select(stores: Sequence[str | Path], ids: Sequence[str]) -> xr.Dataset:
+    """The rows of `ids`, in that order, from whichever of the window `stores` holds each
+    (the pool's, an external labelled set's); reads only the chunks that hold them."""
+    parts, found = [], {}
+    for store in stores:
+        data = open_store(store)
+        position = pd.Series(np.arange(data.sizes["spectrum"]), index=data.id.values)
+        here = [i for i in ids if i in position.index and i not in found]
+        rows = np.sort(position.loc[here].to_numpy())
+        parts.append(data.isel(spectrum=rows).load())
+        found.update(dict.fromkeys(here))
+    missing = [i for i in ids if i not in found]
     if missing:
-        raise KeyError(f"{store}: {len(missing)} id(s) not in the pool, e.g. {missing[:5]}")
-    rows = position.loc[list(ids)].to_numpy()
-    order = np.argsort(rows)
-    picked = data.isel(spectrum=rows[order]).load()
-    return picked.isel(spectrum=np.argsort(order))
+        names = ", ".join(map(str, stores))
+        raise KeyError(f"{names}: {len(missing)} id(s) not in the pool, e.g. {missing[:5]}")
+    picked = xr.concat(parts, dim="spectrum", coords="minimal", compat="override")
+    order = pd.Series(np.arange(picked.sizes["spectrum"]), index=picked.id.values)
+    return picked.isel(spectrum=order.loc[list(ids)].to_numpy())

@@ -128,14 +128,14 @@ def continuum(flux: np.ndarray, ivar: np.ndarray, segment: int) -> np.ndarray:
     """
     n_spectra, n_pixels = flux.shape
     n_segments = -(-n_pixels // segment)
-    padded = np.full((n_spectra, n_segments * segment), np.nan)
+    padded = np.full((n_spectra, n_segments * segment), np.nan, dtype=np.float32)
     padded[:, :n_pixels] = np.where(ivar > 0, flux, np.nan)
     with warnings.catch_warnings():  # all-NaN segments are expected: gaps, edges
         warnings.simplefilter("ignore", RuntimeWarning)
         medians = np.nanmedian(padded.reshape(n_spectra, n_segments, segment), axis=2)
     centres = np.minimum(np.arange(n_segments) * segment + (segment - 1) / 2, n_pixels - 1)
     pixels = np.arange(n_pixels)
-    out = np.full(flux.shape, np.nan)
+    out = np.full(flux.shape, np.nan, dtype=np.float32)
     for row in range(n_spectra):
         known = np.isfinite(medians[row])
         if known.any():

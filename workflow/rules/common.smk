@@ -18,10 +18,23 @@ wildcard_constraints:
     batch=r"cold_start|iterations/\d+",
 
 
-def pool_files(wildcards):
-    """The spectra to ingest: a glob is expanded, a directory or list of paths is one input."""
-    files = config["pool"]["files"]
+def listed_files(files):
+    """Spectrum files as inputs: a glob is expanded, a directory or list of paths is one."""
     return sorted(glob.glob(files)) if glob.has_magic(files) else files
+
+
+def pool_files(wildcards):
+    return listed_files(config["pool"]["files"])
+
+
+def external_files(wildcards):
+    return listed_files(config["initial"]["external"]["files"])
+
+
+def training_windows(wildcards):
+    """The window stores training reads: the pool's, and the external set's if there is one."""
+    external = config["initial"]["source"] == "external"
+    return [f"{POOL}/window.zarr"] + (["results/external/window.zarr"] if external else [])
 
 
 def shard_folders(wildcards):
@@ -41,6 +54,8 @@ def training_set_inputs(wildcards):
         ]
     if config["initial"]["source"] == "labelled":
         return [config["initial"]["labelled_set"]]
+    if config["initial"]["source"] == "external":
+        return ["results/external/labels.parquet"]
     return ["results/cold_start/labels.parquet"]
 
 

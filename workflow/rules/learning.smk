@@ -15,6 +15,36 @@ rule cold_start:
         " --out {output} > {log} 2>&1"
 
 
+rule transfer:
+    input:
+        files=external_files,
+        labels=config["initial"]["external"]["labels"] or [],
+    output:
+        window=directory("results/external/window.zarr"),
+        labels="results/external/labels.parquet",
+    params:
+        label_map=" ".join(f"{k}={v}" for k, v in config["initial"]["external"]["label_map"].items()),
+        classes=config["classes"],
+        resolving_power=config["initial"]["external"]["resolving_power"],
+        target=config["pool"]["resolving_power"],
+        grid=config["pool"]["grid"],
+        window=config["window"],
+    log:
+        "results/logs/transfer.log",
+    conda:
+        ENV
+    shell:
+        "alspec transfer {input.files:q} --labels {input.labels} --label-map {params.label_map}"
+        " --classes {params.classes} --resolving-power {params.resolving_power}"
+        " --target-resolving-power {params.target}"
+        " --grid {params.grid[start]} {params.grid[stop]} {params.grid[log10_step]}"
+        " --range {params.window[start]} {params.window[stop]} --points {params.window[points]}"
+        " --normalisation {params.window[normalisation]}"
+        " --min-coverage {params.window[min_coverage]}"
+        " --continuum-segment {params.window[continuum_segment]}"
+        " --out {output.window} --labels-out {output.labels} > {log} 2>&1"
+
+
 rule training_set:
     input:
         training_set_inputs,
@@ -32,7 +62,7 @@ rule training_set:
 
 rule train:
     input:
-        window=f"{POOL}/window.zarr",
+        window=training_windows,
         training_set=f"{ITERATION}/training_set.parquet",
     output:
         model=f"{ITERATION}/model.keras",
@@ -50,7 +80,7 @@ rule train:
     conda:
         ENV
     shell:
-        "alspec train --window {input.window} --training-set {input.training_set}"
+        "alspec train --window {input.window:q} --training-set {input.training_set}"
         " --classes {params.classes} --architecture {params.architecture}"
         " --epochs {params.epochs} --batch-size {params.batch_size}"
         " --learning-rate {params.learning_rate} --seed {params.seed}"

@@ -90,7 +90,7 @@ def tasks(
     query: pd.DataFrame, window_store: str | Path, catalog: pd.DataFrame, batch: str
 ) -> list[dict]:
     """One task per queried spectrum, in query order, with the model's guess pre-selected."""
-    windows = select(window_store, list(query["id"]))
+    windows = select([window_store], list(query["id"]))
     wavelength = np.round(windows.window_wavelength.values, 2).tolist()
     metadata = catalog.set_index("id").drop(columns=BOOKKEEPING, errors="ignore")
     result = []
