@@ -2,7 +2,7 @@
 
 Every function here builds a lazy xarray Dataset with one task per block of spectra
 (the pool's Zarr chunks), so a step holds a few blocks in memory whatever the size of
-the pool; `write` computes one on the current Dask client (see `alspec.cluster`).
+the pool; `write` computes one where `alspec.cluster.connect` says.
 Models fitted to the whole pool (PCA, the map) are fitted on a random sample of it and
 then applied block by block.
 """
@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 from dask_ml.decomposition import PCA
 
+from alspec import cluster
 from alspec import lines as line_measures
 from alspec.cluster import compute
 from alspec.io import as_strings
@@ -162,7 +163,7 @@ def sample_rows(n: int, size: int, seed: int) -> np.ndarray:
 
 
 def fit_pca(matrix: da.Array, components: int, sample: int, seed: int) -> PCA:
-    """dask-ml PCA fitted on a random sample of rows of `matrix`, held in the cluster."""
+    """dask-ml PCA fitted on a random sample of rows of `matrix`, held in memory."""
     rows = sample_rows(matrix.shape[0], sample, seed)
     training = matrix[rows].rechunk({0: 4096})
     training = compute(training, f"PCA: a sample of {rows.size} spectra", persist=True)
@@ -220,6 +221,7 @@ def embed(scores: da.Array, method: str, sample: int, seed: int) -> da.Array:
 
     rows = sample_rows(scores.shape[0], sample, seed)
     training = compute(scores[rows], f"UMAP: reading the PCA scores of {rows.size} spectra")
+    print("UMAP: fitting (numba compiles it first, about a minute)", flush=True)
     reducer = umap.UMAP(n_components=2, random_state=seed, n_jobs=1).fit(training)
     return scores.map_blocks(
         lambda x: reducer.transform(x).astype(np.float32),
@@ -231,12 +233,7 @@ def embed(scores: da.Array, method: str, sample: int, seed: int) -> da.Array:
 def write(
     dataset: xr.Dataset, store: Path, description: str, mode: str = "w-", **encoding: Any
 ) -> None:
-    """Write a lazy Dataset to a Zarr store on the current client, with progress."""
-    delayed = dataset.to_zarr(
-        Path(store).resolve(),
-        mode=mode,
-        consolidated=False,
-        compute=False,
-        encoding=encoding or None,
+    """Write a lazy Dataset to a Zarr store where `connect` said, with progress."""
+    cluster.store(
+        dataset, store, description, mode=mode, consolidated=False, encoding=encoding or None
     )
-    compute(delayed, description)
