@@ -94,7 +94,8 @@ def test_an_unreachable_scheduler_is_named(pool, tmp_path):
 # pytest's own peak, which Linux carries over into the child's across exec.
 MEASURE = (
     "import os, subprocess, sys; p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL);"
-    " _, status, usage = os.wait4(p.pid, 0); print(usage.ru_maxrss // 1024); sys.exit(os.waitstatus_to_exitcode(status))"
+    " _, status, usage = os.wait4(p.pid, 0); print(usage.ru_maxrss // 1024);"
+    " sys.exit(os.waitstatus_to_exitcode(status))"
 )
 
 
