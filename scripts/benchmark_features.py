@@ -109,7 +109,7 @@ def markdown(report: dict) -> str:
         "",
         "Wall time of each `alspec` step as a job, start-up (about 5 s) included; features:",
         "PCA fitted on a sample of 20,000, Hα measurements, and the UMAP map fitted on 10,000",
-        "and applied to every spectrum (numba compiles UMAP at each run: about 20 s).",
+        "and applied to every spectrum (numba compiles UMAP at each run: about a minute).",
         "",
         "| spectra | step | seconds | spectra/s | peak memory MB |",
         "|---|---|---|---|---|",
