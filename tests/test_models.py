@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from alspec import models
-from alspec.query import entropy
+from alspec.strategies import entropy
 
 
 def test_seed003_architecture():

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alspec.query import candidates, entropy, random_batch, select_batch
+from alspec.query import candidates, random_batch, select_batch
+from alspec.strategies import entropy
 
 
 def test_entropy_in_bits():
@@ -23,6 +24,7 @@ def predictions(n: int, rng: np.random.Generator) -> pd.DataFrame:
             "predicted": names[p.argmax(1)],
             "probability": p.max(1),
             "entropy": entropy(p),
+            "score": entropy(p),
         }
     )
 

@@ -521,6 +521,12 @@ def _query_options(p: argparse.ArgumentParser) -> None:
         "--training-set", type=Path, required=True, help="answers so far: never re-asked"
     )
     _interest_option(p)
+    _classes_option(p)
+    p.add_argument(
+        "--strategy",
+        choices=["entropy", "least_confidence", "smallest_margin", "random"],
+        default=query["strategy"],
+    )
     p.add_argument("--batch-size", type=int, default=query["batch_size"])
     p.add_argument("--random-sample-size", type=int, default=query["random_sample_size"])
     p.add_argument("--seed", type=int, default=query["seed"])
@@ -530,22 +536,26 @@ def _query_options(p: argparse.ArgumentParser) -> None:
 
 @command("query", "choose the batch to ask: most uncertain plus random candidates", _query_options)
 def run_query(args: argparse.Namespace) -> None:
-    from alspec.query import candidates, select_batch
+    from alspec.query import candidates, probability_columns, select_batch
+    from alspec.strategies import scores
 
-    predictions = read_table(args.predictions)
+    columns = probability_columns(args.classes)
+    predictions = read_table(args.predictions, required=("id", "predicted", *columns))
     answered = read_table(args.training_set, required=("id", "label"))
+    rng = np.random.default_rng(args.seed)
+    predictions["score"] = scores(args.strategy, predictions[columns].to_numpy(), rng)
     batch = select_batch(
         predictions,
         answered["id"],
         args.classes_of_interest,
         args.batch_size,
         args.random_sample_size,
-        np.random.default_rng(args.seed),
+        rng,
     )
     found = candidates(predictions, answered, args.classes_of_interest)
     write_table(batch, args.out)
     write_table(found, args.candidates)
-    print(f"query: {len(batch)} spectra to label; {len(found)} candidates")
+    print(f"query ({args.strategy}): {len(batch)} spectra to label; {len(found)} candidates")
 
 
 def _oracle_options(p: argparse.ArgumentParser, pushing: bool) -> None:

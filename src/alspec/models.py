@@ -18,7 +18,8 @@ import pyarrow.parquet as pq
 
 from alspec.io import atomic_output
 from alspec.pool import iter_blocks, open_store
-from alspec.query import entropy, probability_columns
+from alspec.query import probability_columns
+from alspec.strategies import entropy
 
 # TensorFlow's C++ log repeats harmless op-definition notices on every run; Python
 # exceptions still carry its errors.

@@ -1,8 +1,9 @@
 """Which spectra to ask the oracle about: uncertainty sampling plus a random check.
 
-Each iteration asks the k spectra whose prediction has the highest entropy (FR11)
-and a random sample of the candidates, the spectra predicted in a class of interest,
-whose answers estimate how reliable the candidates are (FR12).
+Each iteration asks the k spectra with the highest score of the query strategy
+(entropy by default, FR11; see alspec.strategies) and a random sample of the
+candidates, the spectra predicted in a class of interest, whose answers estimate how
+reliable the candidates are (FR12).
 """
 
 from __future__ import annotations
@@ -13,12 +14,6 @@ import numpy as np
 import pandas as pd
 
 UNCERTAIN, RANDOM, COLD_START = "uncertain", "random", "cold_start"
-
-
-def entropy(probabilities: np.ndarray) -> np.ndarray:
-    """Shannon entropy in bits of each row of class probabilities (seed 003 section 2.2.2)."""
-    p = np.clip(probabilities, 1e-12, 1.0)
-    return -(probabilities * np.log2(p)).sum(axis=1)
 
 
 def probability_columns(classes: Sequence[str]) -> list[str]:
@@ -33,7 +28,8 @@ def select_batch(
     random_sample_size: int,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
-    """The query batch: `id`, `score` (entropy), `reason`, `predicted`, `probability`.
+    """The query batch: `id`, `score`, `reason`, `predicted`, `probability`, from
+    `predictions` with a `score` column (the query strategy's, higher asked first).
 
     The random sample is drawn from all unanswered candidates first, so that it is an
     unbiased sample of what the model would hand over; the `batch_size` most uncertain
@@ -43,13 +39,11 @@ def select_batch(
     candidates = pool.loc[pool["predicted"].isin(set(classes_of_interest))]
     chosen = rng.choice(len(candidates), min(random_sample_size, len(candidates)), replace=False)
     random_sample = candidates.iloc[np.sort(chosen)]
-    ranked = pool.drop(random_sample.index).nlargest(batch_size, "entropy")
+    ranked = pool.drop(random_sample.index).nlargest(batch_size, "score")
     batch = pd.concat(
         [ranked.assign(reason=UNCERTAIN), random_sample.assign(reason=RANDOM)], ignore_index=True
     )
-    return batch.rename(columns={"entropy": "score"})[
-        ["id", "score", "reason", "predicted", "probability"]
-    ]
+    return batch[["id", "score", "reason", "predicted", "probability"]]
 
 
 def random_batch(ids: Sequence[str], size: int, rng: np.random.Generator) -> pd.DataFrame:

@@ -114,6 +114,8 @@ rule query:
         candidates=f"{ITERATION}/candidates.parquet",
     params:
         interest=config["classes_of_interest"],
+        classes=config["classes"],
+        strategy=config["query"]["strategy"],
         batch_size=config["query"]["batch_size"],
         random_sample_size=config["query"]["random_sample_size"],
         seed=lambda wildcards: config["query"]["seed"] + int(wildcards.n),
@@ -123,6 +125,7 @@ rule query:
         ENV
     shell:
         "alspec query --predictions {input.predictions} --training-set {input.training_set}"
-        " --classes-of-interest {params.interest} --batch-size {params.batch_size}"
+        " --classes-of-interest {params.interest} --classes {params.classes}"
+        " --strategy {params.strategy} --batch-size {params.batch_size}"
         " --random-sample-size {params.random_sample_size} --seed {params.seed}"
         " --out {output.query} --candidates {output.candidates} > {log} 2>&1"
