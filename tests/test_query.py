@@ -6,8 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from alspec.pool import open_store
 from alspec.query import candidates, random_batch, select_batch
 from alspec.strategies import entropy
+
+from conftest import run_alspec
 
 
 def test_entropy_in_bits():
@@ -74,6 +77,36 @@ def test_cold_start_batch(rng):
     batch = random_batch([f"s{i}" for i in range(50)], 10, rng)
     assert len(batch) == 10 and batch["id"].is_unique
     assert (batch["reason"] == "cold_start").all() and batch["predicted"].isna().all()
+
+
+def test_the_user_can_choose_the_first_batch(pool, tmp_path):
+    ids = list(open_store(pool / "window.zarr").id.values)
+    (tmp_path / "mine.txt").write_text(f"# my Be star suspects\n{ids[5]}\n{ids[2]}\n\n{ids[5]}\n")
+    result = run_alspec(
+        "cold-start",
+        "--window",
+        pool / "window.zarr",
+        "--ids",
+        tmp_path / "mine.txt",
+        "--out",
+        tmp_path / "query.parquet",
+    )
+    assert "cold start: 2 spectra to label" in result.stdout
+    batch = pd.read_parquet(tmp_path / "query.parquet")
+    assert batch["id"].tolist() == [ids[5], ids[2]] and (batch["reason"] == "cold_start").all()
+    (tmp_path / "bad.txt").write_text(f"{ids[0]}\nno-such-star\n")
+    result = run_alspec(
+        "cold-start",
+        "--window",
+        pool / "window.zarr",
+        "--ids",
+        tmp_path / "bad.txt",
+        "--out",
+        tmp_path / "bad.parquet",
+        check=False,
+    )
+    assert result.returncode == 1 and "1 id(s) not in the pool" in result.stderr
+    assert "no-such-star" in result.stderr and not (tmp_path / "bad.parquet").exists()
 
 
 def test_candidates_include_what_the_oracle_confirmed():

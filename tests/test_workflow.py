@@ -128,3 +128,16 @@ def test_iteration_zero_can_train_on_another_instruments_set(tmp_path):
     training = yaml.safe_load((tmp_path / "results/iterations/0/training.json").read_text())
     assert sum(training["examples"].values()) == 40
     assert training["examples"]["other"] > 0, "absorption stars are 'other' in the pool's classes"
+
+
+def test_iteration_zero_can_ask_about_spectra_the_user_chose(tmp_path):
+    (tmp_path / "mine.txt").write_text("123\n456\n")
+    project(tmp_path, TINY | {"initial": {"source": "chosen", "ids": "mine.txt"}})
+    plan = snakemake(tmp_path, "--dry-run", "results/cold_start/query.parquet")
+    assert plan.returncode == 0, plan.stderr[-2000:]
+    assert "--ids mine.txt" in plan.stdout + plan.stderr
+    project_without_ids = TINY | {"initial": {"source": "chosen"}}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(project_without_ids))
+    refused = snakemake(tmp_path, "--dry-run")
+    assert refused.returncode != 0
+    assert "initial.ids: required" in refused.stdout + refused.stderr

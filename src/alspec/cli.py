@@ -306,19 +306,29 @@ def _cold_start_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--window", type=Path, required=True)
     p.add_argument("--size", type=int, default=cfg.default("initial", "size"))
     p.add_argument("--seed", type=int, default=cfg.default("initial", "seed"))
+    p.add_argument("--ids", type=Path, help="ask these spectra instead: a file of ids, one a line")
     p.add_argument("--out", type=Path, required=True)
 
 
 @command(
-    "cold-start", "draw a random batch of the pool for the first labels (FR5)", _cold_start_options
+    "cold-start",
+    "the first batch to label: drawn at random from the pool (FR5) or chosen (FR7)",
+    _cold_start_options,
 )
 def run_cold_start(args: argparse.Namespace) -> None:
     from alspec.pool import open_store
-    from alspec.query import random_batch
+    from alspec.query import chosen_batch, random_batch
 
     window = open_store(args.window)
     ids = window.id.values[window.valid.values]
-    write_table(random_batch(ids, args.size, np.random.default_rng(args.seed)), args.out)
+    if args.ids:
+        lines = (line.strip() for line in args.ids.read_text().splitlines())
+        wanted = [line for line in lines if line and not line.startswith("#")]
+        batch = chosen_batch(wanted, set(ids), str(args.ids))
+    else:
+        batch = random_batch(ids, args.size, np.random.default_rng(args.seed))
+    write_table(batch, args.out)
+    print(f"cold start: {len(batch)} spectra to label")
 
 
 def _classes_option(p: argparse.ArgumentParser) -> None:

@@ -69,6 +69,8 @@ def check_consistency(config: dict[str, Any]) -> None:
         raise ConfigError("classes: 'unsure' is reserved for the oracle's 'do not know' answer")
     if config["initial"]["source"] == "labelled" and not config["initial"]["labelled_set"]:
         raise ConfigError("initial.labelled_set: required when initial.source is 'labelled'")
+    if config["initial"]["source"] == "chosen" and not config["initial"]["ids"]:
+        raise ConfigError("initial.ids: required when initial.source is 'chosen'")
     external = config["initial"]["external"]
     if config["initial"]["source"] == "external" and not (external["files"] and external["labels"]):
         raise ConfigError(

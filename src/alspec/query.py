@@ -46,18 +46,35 @@ def select_batch(
     return batch[["id", "score", "reason", "predicted", "probability"]]
 
 
-def random_batch(ids: Sequence[str], size: int, rng: np.random.Generator) -> pd.DataFrame:
-    """A cold-start batch: `size` spectra drawn at random from the pool (FR5)."""
-    chosen = np.sort(rng.choice(len(ids), min(size, len(ids)), replace=False))
+def cold_start_batch(ids: Sequence[str]) -> pd.DataFrame:
+    """Iteration 0's batch: the spectra `ids`, no prediction yet."""
     return pd.DataFrame(
         {
-            "id": np.asarray(ids, dtype=object)[chosen],
+            "id": np.asarray(ids, dtype=object),
             "score": 0.0,
             "reason": COLD_START,
             "predicted": None,
             "probability": np.nan,
         }
     )
+
+
+def random_batch(ids: Sequence[str], size: int, rng: np.random.Generator) -> pd.DataFrame:
+    """A cold-start batch: `size` spectra drawn at random from the pool (FR5)."""
+    chosen = np.sort(rng.choice(len(ids), min(size, len(ids)), replace=False))
+    return cold_start_batch(np.asarray(ids, dtype=object)[chosen])
+
+
+def chosen_batch(chosen: Sequence[str], usable: Collection[str], source: str) -> pd.DataFrame:
+    """A cold-start batch of the spectra a user chose (FR7); each must be in the pool
+    with a usable window, else the error names the ids that are not."""
+    unknown = [i for i in chosen if i not in usable]
+    if unknown:
+        raise ValueError(
+            f"{source}: {len(unknown)} id(s) not in the pool or without a usable window,"
+            f" e.g. {unknown[:5]}"
+        )
+    return cold_start_batch(list(dict.fromkeys(chosen)))
 
 
 def candidates(

@@ -31,6 +31,12 @@ def external_files(wildcards):
     return listed_files(config["initial"]["external"]["files"])
 
 
+def chosen_ids(wildcards):
+    """The user's list of ids for the first batch, where initial.source is chosen."""
+    initial = config["initial"]
+    return {"ids": initial["ids"]} if initial["source"] == "chosen" else {}
+
+
 def training_windows(wildcards):
     """The window stores training reads: the pool's, and the external set's if there is one."""
     external = config["initial"]["source"] == "external"

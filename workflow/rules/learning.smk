@@ -1,18 +1,20 @@
 rule cold_start:
     input:
+        unpack(chosen_ids),
         window=f"{POOL}/window.zarr",
     output:
         "results/cold_start/query.parquet",
     params:
         size=config["initial"]["size"],
         seed=config["initial"]["seed"],
+        ids=lambda wildcards, input: f"--ids {input.ids}" if "ids" in input.keys() else "",
     log:
         "results/logs/cold_start.log",
     conda:
         ENV
     shell:
         "alspec cold-start --window {input.window} --size {params.size} --seed {params.seed}"
-        " --out {output} > {log} 2>&1"
+        " {params.ids} --out {output} > {log} 2>&1"
 
 
 rule transfer:
