@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 from alspec import strategies
+from alspec.io import as_strings
 from alspec.strategies import (
     bald,
     diverse,
@@ -145,3 +147,65 @@ def test_the_query_step_ranks_by_the_configured_strategy(tmp_path, name):
     expected = scores(name, p, np.random.default_rng(4))
     expected[0] = -np.inf  # answered already
     assert asked == [f"s{i}" for i in np.argsort(-expected)[:10]]
+
+
+def test_the_query_step_can_spread_its_batch(tmp_path):
+    """Forty near-copies of one window score best: plain top-k asks only copies, the
+    diverse batch asks one of them and different-looking spectra."""
+    rng = np.random.default_rng(0)
+    flux = np.vstack(
+        [
+            np.sin(np.linspace(0, 3, 140)) + rng.normal(0, 0.01, (40, 140)),
+            rng.normal(0, 1, (60, 140)),
+        ]
+    ).astype(np.float32)
+    ids = [f"s{i}" for i in range(100)]
+    xr.Dataset(
+        {
+            "flux": (("spectrum", "window_wavelength"), flux),
+            "valid": ("spectrum", np.ones(100, bool)),
+        },
+        coords={"id": ("spectrum", as_strings(ids))},
+    ).to_zarr(tmp_path / "window.zarr", consolidated=False)
+    confidence = np.concatenate([np.full(40, 0.34), rng.uniform(0.4, 0.6, 60)])
+    table = pd.DataFrame(
+        {
+            "id": ids,
+            "predicted": "other",
+            "probability": confidence,
+            "p_other": confidence,
+            "p_single_peak": (1 - confidence) / 2,
+            "p_double_peak": (1 - confidence) / 2,
+        }
+    )
+    table.to_parquet(tmp_path / "predictions.parquet")
+    pd.DataFrame({"id": ["s99"], "label": ["other"]}).to_parquet(tmp_path / "training.parquet")
+    copies = {}
+    for name, extra in {
+        "plain": [],
+        "diverse": ["--diverse-from", tmp_path / "window.zarr"],
+    }.items():
+        run_alspec(
+            "query",
+            "--predictions",
+            tmp_path / "predictions.parquet",
+            "--training-set",
+            tmp_path / "training.parquet",
+            "--strategy",
+            "least_confidence",
+            "--batch-size",
+            6,
+            "--random-sample-size",
+            0,
+            *extra,
+            "--shortlist",
+            10,
+            "--out",
+            tmp_path / f"{name}.parquet",
+            "--candidates",
+            tmp_path / "c.parquet",
+        )
+        asked = pd.read_parquet(tmp_path / f"{name}.parquet")["id"].tolist()
+        assert len(set(asked)) == 6 and "s99" not in asked
+        copies[name] = sum(int(i[1:]) < 40 for i in asked)
+    assert copies == {"plain": 6, "diverse": 1}

@@ -538,6 +538,13 @@ def _query_options(p: argparse.ArgumentParser) -> None:
         default=query["strategy"],
     )
     p.add_argument("--batch-size", type=int, default=query["batch_size"])
+    p.add_argument(
+        "--diverse-from",
+        type=Path,
+        metavar="WINDOW",
+        help="spread the batch over different-looking windows (this store's)",
+    )
+    p.add_argument("--shortlist", type=int, default=query["diversity"]["shortlist"])
     p.add_argument("--random-sample-size", type=int, default=query["random_sample_size"])
     p.add_argument("--seed", type=int, default=query["seed"])
     p.add_argument("--out", type=Path, required=True)
@@ -546,7 +553,14 @@ def _query_options(p: argparse.ArgumentParser) -> None:
 
 @command("query", "choose the batch to ask: most uncertain plus random candidates", _query_options)
 def run_query(args: argparse.Namespace) -> None:
-    from alspec.query import candidates, probability_columns, select_batch
+    from alspec.pool import select
+    from alspec.query import (
+        candidates,
+        diverse_scores,
+        probability_columns,
+        select_batch,
+        top_scores,
+    )
     from alspec.strategies import scores
 
     columns = probability_columns(args.classes)
@@ -554,6 +568,13 @@ def run_query(args: argparse.Namespace) -> None:
     answered = read_table(args.training_set, required=("id", "label"))
     rng = np.random.default_rng(args.seed)
     predictions["score"] = scores(args.strategy, predictions[columns].to_numpy(), rng)
+    pick = top_scores
+    if args.diverse_from:
+
+        def windows(ids: list[str]) -> np.ndarray:
+            return np.nan_to_num(select([args.diverse_from], ids).flux.values)
+
+        pick = diverse_scores(windows, args.shortlist, args.seed)
     batch = select_batch(
         predictions,
         answered["id"],
@@ -561,6 +582,7 @@ def run_query(args: argparse.Namespace) -> None:
         args.batch_size,
         args.random_sample_size,
         rng,
+        pick,
     )
     found = candidates(predictions, answered, args.classes_of_interest)
     write_table(batch, args.out)

@@ -8,16 +8,42 @@ reliable the candidates are (FR12).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 import pandas as pd
+
+from alspec.strategies import diverse
 
 UNCERTAIN, RANDOM, COLD_START = "uncertain", "random", "cold_start"
 
 
 def probability_columns(classes: Sequence[str]) -> list[str]:
     return [f"p_{c}" for c in classes]
+
+
+Pick = Callable[[pd.DataFrame, int], pd.DataFrame]
+
+
+def top_scores(table: pd.DataFrame, size: int) -> pd.DataFrame:
+    """The `size` rows with the highest score, best first."""
+    return table.nlargest(size, "score")
+
+
+def diverse_scores(features: Callable[[list[str]], np.ndarray], shortlist: int, seed: int) -> Pick:
+    """A `pick` that spreads the batch over different-looking spectra (strategies.diverse);
+    `features(ids)` gives the rows compared, e.g. their windows."""
+
+    def pick(table: pd.DataFrame, size: int) -> pd.DataFrame:
+        best = top_scores(table, shortlist * size)
+        if len(best) <= size:
+            return best
+        chosen = diverse(
+            best["score"].to_numpy(), features(list(best["id"])), size, shortlist, seed
+        )
+        return best.iloc[chosen]
+
+    return pick
 
 
 def select_batch(
@@ -27,19 +53,21 @@ def select_batch(
     batch_size: int,
     random_sample_size: int,
     rng: np.random.Generator,
+    pick: Pick = top_scores,
 ) -> pd.DataFrame:
     """The query batch: `id`, `score`, `reason`, `predicted`, `probability`, from
     `predictions` with a `score` column (the query strategy's, higher asked first).
 
     The random sample is drawn from all unanswered candidates first, so that it is an
-    unbiased sample of what the model would hand over; the `batch_size` most uncertain
-    of the remaining spectra follow. Spectra in `exclude` (answered) are never asked.
+    unbiased sample of what the model would hand over; `pick` then chooses `batch_size`
+    of the remaining spectra (the best scores, or a diverse set of good ones). Spectra
+    in `exclude` (answered) are never asked.
     """
     pool = predictions.loc[~predictions["id"].isin(set(exclude))]
     candidates = pool.loc[pool["predicted"].isin(set(classes_of_interest))]
     chosen = rng.choice(len(candidates), min(random_sample_size, len(candidates)), replace=False)
     random_sample = candidates.iloc[np.sort(chosen)]
-    ranked = pool.drop(random_sample.index).nlargest(batch_size, "score")
+    ranked = pick(pool.drop(random_sample.index), batch_size)
     batch = pd.concat(
         [ranked.assign(reason=UNCERTAIN), random_sample.assign(reason=RANDOM)], ignore_index=True
     )

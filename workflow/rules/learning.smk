@@ -111,6 +111,7 @@ rule query:
     input:
         predictions=f"{ITERATION}/predictions.parquet",
         training_set=f"{ITERATION}/training_set.parquet",
+        window=f"{POOL}/window.zarr",
     output:
         query=f"{ITERATION}/query.parquet",
         candidates=f"{ITERATION}/candidates.parquet",
@@ -118,6 +119,12 @@ rule query:
         interest=config["classes_of_interest"],
         classes=config["classes"],
         strategy=config["query"]["strategy"],
+        diversity=lambda wildcards, input: (
+            f"--diverse-from {input.window}"
+            f" --shortlist {config['query']['diversity']['shortlist']}"
+            if config["query"]["diversity"]["enabled"]
+            else ""
+        ),
         batch_size=config["query"]["batch_size"],
         random_sample_size=config["query"]["random_sample_size"],
         seed=lambda wildcards: config["query"]["seed"] + int(wildcards.n),
@@ -128,6 +135,6 @@ rule query:
     shell:
         "alspec query --predictions {input.predictions} --training-set {input.training_set}"
         " --classes-of-interest {params.interest} --classes {params.classes}"
-        " --strategy {params.strategy} --batch-size {params.batch_size}"
+        " --strategy {params.strategy} {params.diversity} --batch-size {params.batch_size}"
         " --random-sample-size {params.random_sample_size} --seed {params.seed}"
         " --out {output.query} --candidates {output.candidates} > {log} 2>&1"
