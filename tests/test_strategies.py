@@ -113,6 +113,24 @@ def test_a_diverse_batch_is_not_near_copies_of_one_spectrum():
     assert score[batch[0]] == 0.99, "the most informative spectrum stays first"
 
 
+def ask(tmp_path, out: str, *options: object):
+    """`alspec query` on tmp_path's predictions and training set, no random sample."""
+    return run_alspec(
+        "query",
+        "--predictions",
+        tmp_path / "predictions.parquet",
+        "--training-set",
+        tmp_path / "training.parquet",
+        "--random-sample-size",
+        0,
+        *options,
+        "--out",
+        tmp_path / out,
+        "--candidates",
+        tmp_path / "c.parquet",
+    )
+
+
 @pytest.mark.parametrize("name", ["least_confidence", "smallest_margin", "random"])
 def test_the_query_step_ranks_by_the_configured_strategy(tmp_path, name):
     rng = np.random.default_rng(3)
@@ -123,25 +141,7 @@ def test_the_query_step_ranks_by_the_configured_strategy(tmp_path, name):
     table["probability"] = p.max(1)
     table.to_parquet(tmp_path / "predictions.parquet")
     pd.DataFrame({"id": ["s0"], "label": ["other"]}).to_parquet(tmp_path / "training.parquet")
-    result = run_alspec(
-        "query",
-        "--predictions",
-        tmp_path / "predictions.parquet",
-        "--training-set",
-        tmp_path / "training.parquet",
-        "--strategy",
-        name,
-        "--batch-size",
-        10,
-        "--random-sample-size",
-        0,
-        "--seed",
-        4,
-        "--out",
-        tmp_path / "query.parquet",
-        "--candidates",
-        tmp_path / "c.parquet",
-    )
+    result = ask(tmp_path, "query.parquet", "--strategy", name, "--batch-size", 10, "--seed", 4)
     assert f"query ({name}): 10 spectra" in result.stdout
     asked = pd.read_parquet(tmp_path / "query.parquet")["id"].tolist()
     expected = scores(name, p, np.random.default_rng(4))
@@ -185,25 +185,16 @@ def test_the_query_step_can_spread_its_batch(tmp_path):
         "plain": [],
         "diverse": ["--diverse-from", tmp_path / "window.zarr"],
     }.items():
-        run_alspec(
-            "query",
-            "--predictions",
-            tmp_path / "predictions.parquet",
-            "--training-set",
-            tmp_path / "training.parquet",
+        ask(
+            tmp_path,
+            f"{name}.parquet",
             "--strategy",
             "least_confidence",
             "--batch-size",
             6,
-            "--random-sample-size",
-            0,
             *extra,
             "--shortlist",
             10,
-            "--out",
-            tmp_path / f"{name}.parquet",
-            "--candidates",
-            tmp_path / "c.parquet",
         )
         asked = pd.read_parquet(tmp_path / f"{name}.parquet")["id"].tolist()
         assert len(set(asked)) == 6 and "s99" not in asked
