@@ -81,30 +81,25 @@ def test_cold_start_batch(rng):
 
 def test_the_user_can_choose_the_first_batch(pool, tmp_path):
     ids = list(open_store(pool / "window.zarr").id.values)
-    (tmp_path / "mine.txt").write_text(f"# my Be star suspects\n{ids[5]}\n{ids[2]}\n\n{ids[5]}\n")
-    result = run_alspec(
-        "cold-start",
-        "--window",
-        pool / "window.zarr",
-        "--ids",
-        tmp_path / "mine.txt",
-        "--out",
-        tmp_path / "query.parquet",
-    )
+
+    def cold_start(name: str, lines: str):
+        (tmp_path / f"{name}.txt").write_text(lines)
+        return run_alspec(
+            "cold-start",
+            "--window",
+            pool / "window.zarr",
+            "--ids",
+            tmp_path / f"{name}.txt",
+            "--out",
+            tmp_path / f"{name}.parquet",
+            check=False,
+        )
+
+    result = cold_start("mine", f"# my Be star suspects\n{ids[5]}\n{ids[2]}\n\n{ids[5]}\n")
     assert "cold start: 2 spectra to label" in result.stdout
-    batch = pd.read_parquet(tmp_path / "query.parquet")
+    batch = pd.read_parquet(tmp_path / "mine.parquet")
     assert batch["id"].tolist() == [ids[5], ids[2]] and (batch["reason"] == "cold_start").all()
-    (tmp_path / "bad.txt").write_text(f"{ids[0]}\nno-such-star\n")
-    result = run_alspec(
-        "cold-start",
-        "--window",
-        pool / "window.zarr",
-        "--ids",
-        tmp_path / "bad.txt",
-        "--out",
-        tmp_path / "bad.parquet",
-        check=False,
-    )
+    result = cold_start("bad", f"{ids[0]}\nno-such-star\n")
     assert result.returncode == 1 and "1 id(s) not in the pool" in result.stderr
     assert "no-such-star" in result.stderr and not (tmp_path / "bad.parquet").exists()
 

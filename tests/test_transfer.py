@@ -76,24 +76,32 @@ def ondrejov(tmp_path_factory):
     return out
 
 
-def test_transfer_writes_windows_and_labels_in_the_pools_classes(ondrejov, pool, tmp_path):
+@pytest.fixture(scope="module")
+def transferred(ondrejov, tmp_path_factory):
+    """The Ondřejov set made to look like the pool: window.zarr and labels.parquet."""
+    out = tmp_path_factory.mktemp("transferred")
     result = run_alspec(
         "transfer",
         ondrejov / "spectra",
         "--labels",
         ondrejov / "truth.parquet",
         "--out",
-        tmp_path / "window.zarr",
+        out / "window.zarr",
         "--labels-out",
-        tmp_path / "labels.parquet",
+        out / "labels.parquet",
     )
-    labels = pd.read_parquet(tmp_path / "labels.parquet")
+    (out / "stdout.txt").write_text(result.stdout)
+    return out
+
+
+def test_transfer_writes_windows_and_labels_in_the_pools_classes(ondrejov, pool, transferred):
+    labels = pd.read_parquet(transferred / "labels.parquet")
     truth = pd.read_parquet(ondrejov / "truth.parquet").set_index("id")["label"]
     assert len(labels) == 60 and set(labels["label"]) <= set(CLASSES)
     expected = truth.loc[labels["id"]].replace({"absorption": "other"})
     assert (labels["label"].to_numpy() == expected.to_numpy()).all()
-    assert "R 13000 to R 1800" in result.stdout
-    window, pool_window = open_store(tmp_path / "window.zarr"), open_store(pool / "window.zarr")
+    assert "R 13000 to R 1800" in (transferred / "stdout.txt").read_text()
+    window, pool_window = open_store(transferred / "window.zarr"), open_store(pool / "window.zarr")
     assert window.flux.dims == pool_window.flux.dims
     np.testing.assert_allclose(window.window_wavelength, pool_window.window_wavelength)
     assert window.valid.all()
@@ -104,7 +112,7 @@ def test_transfer_writes_windows_and_labels_in_the_pools_classes(ondrejov, pool,
     assert by_class["single_peak"] > 2 and by_class["other"] < 0
     # training reads the pool's windows and the set's together
     both = select(
-        [pool / "window.zarr", tmp_path / "window.zarr"],
+        [pool / "window.zarr", transferred / "window.zarr"],
         [labels["id"][0], str(pool_window.id.values[0])],
     )
     assert list(both.id.values) == [labels["id"][0], str(pool_window.id.values[0])]
@@ -128,24 +136,14 @@ def test_transfer_names_labels_outside_the_classes(ondrejov, tmp_path):
     assert not (tmp_path / "w.zarr").exists()
 
 
-def test_train_on_the_external_set(ondrejov, pool, tmp_path):
-    run_alspec(
-        "transfer",
-        ondrejov / "spectra",
-        "--labels",
-        ondrejov / "truth.parquet",
-        "--out",
-        tmp_path / "window.zarr",
-        "--labels-out",
-        tmp_path / "labels.parquet",
-    )
+def test_train_on_the_external_set(pool, transferred, tmp_path):
     run_alspec(
         "train",
         "--window",
         pool / "window.zarr",
-        tmp_path / "window.zarr",
+        transferred / "window.zarr",
         "--training-set",
-        tmp_path / "labels.parquet",
+        transferred / "labels.parquet",
         "--architecture",
         "slim",
         "--epochs",

@@ -34,6 +34,11 @@ def command(name: str, help: str, options: Callable[[argparse.ArgumentParser], N
     return register
 
 
+def _enum(section: str, key: str) -> list[str]:
+    """The values the config schema allows for section.key: one list for CLI and config."""
+    return cfg.schema()["properties"][section]["properties"][key]["enum"]
+
+
 def counts(labels: pd.Series) -> str:
     """ "other 97, single_peak 2": how many of each label, commonest first."""
     return ", ".join(f"{label} {n}" for label, n in labels.value_counts().items())
@@ -171,10 +176,10 @@ def _dask_options(p: argparse.ArgumentParser) -> None:
     _threads_option(p)
 
 
-def _window_options(p: argparse.ArgumentParser) -> None:
+def _window_shape_options(p: argparse.ArgumentParser) -> None:
+    """The window's range, sampling and normalisation: the pool's and an external set's
+    windows must be cut alike."""
     window = cfg.default("window")
-    p.add_argument("--pool", type=Path, required=True, help="the pool folder (catalog, shards)")
-    p.add_argument("--out", type=Path, required=True)
     p.add_argument(
         "--range",
         type=float,
@@ -184,12 +189,16 @@ def _window_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--points", type=int, default=window["points"])
     p.add_argument(
-        "--normalisation",
-        choices=["standard", "minmax", "continuum"],
-        default=window["normalisation"],
+        "--normalisation", choices=_enum("window", "normalisation"), default=window["normalisation"]
     )
     p.add_argument("--min-coverage", type=float, default=window["min_coverage"])
     p.add_argument("--continuum-segment", type=int, default=window["continuum_segment"])
+
+
+def _window_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pool", type=Path, required=True, help="the pool folder (catalog, shards)")
+    p.add_argument("--out", type=Path, required=True)
+    _window_shape_options(p)
     p.add_argument("--block-size", type=int, default=cfg.default("pool", "block_size"))
     _dask_options(p)
 
@@ -362,7 +371,7 @@ def _threads_option(p: argparse.ArgumentParser) -> None:
 
 
 def _transfer_options(p: argparse.ArgumentParser) -> None:
-    window, external = cfg.default("window"), cfg.default("initial", "external")
+    external = cfg.default("initial", "external")
     p.add_argument("files", nargs="+", help="the set's spectrum files, directories or globs")
     p.add_argument("--labels", type=Path, required=True, help="table of id, label")
     p.add_argument(
@@ -381,15 +390,7 @@ def _transfer_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--grid", type=float, nargs=3, default=[grid["start"], grid["stop"], grid["log10_step"]]
     )
-    p.add_argument("--range", type=float, nargs=2, default=[window["start"], window["stop"]])
-    p.add_argument("--points", type=int, default=window["points"])
-    p.add_argument(
-        "--normalisation",
-        choices=["standard", "minmax", "continuum"],
-        default=window["normalisation"],
-    )
-    p.add_argument("--min-coverage", type=float, default=window["min_coverage"])
-    p.add_argument("--continuum-segment", type=int, default=window["continuum_segment"])
+    _window_shape_options(p)
     p.add_argument("--out", type=Path, required=True, help="the set's window store")
     p.add_argument(
         "--labels-out", type=Path, required=True, help="its labels, in the pool's classes"
@@ -534,7 +535,7 @@ def _query_options(p: argparse.ArgumentParser) -> None:
     _classes_option(p)
     p.add_argument(
         "--strategy",
-        choices=["entropy", "least_confidence", "smallest_margin", "random"],
+        choices=_enum("query", "strategy"),
         default=query["strategy"],
     )
     p.add_argument("--batch-size", type=int, default=query["batch_size"])
