@@ -28,7 +28,14 @@ def test_demo_config_is_valid_and_complete():
 def test_defaults_fill_nested_sections():
     resolved = cfg.resolve({"model": {"epochs": 3}})
     assert resolved["model"] == {
+        "type": "cnn",
         "architecture": "seed003",
+        "multiclass": "multiclass",
+        "imbalance": "smote",
+        "smote_neighbours": 5,
+        "validation_fraction": 0.2,
+        "patience": 5,
+        "predict_jobs": 1,
         "epochs": 3,
         "batch_size": 32,
         "learning_rate": 0.001,
@@ -48,6 +55,14 @@ def test_defaults_fill_nested_sections():
         ({"initial": {"source": "labelled"}}, r"initial\.labelled_set: required"),
         ({"window": {"start": 3000.0}}, r"window: start < stop, both inside pool\.grid"),
         ({"window": {"normalisation": "median"}}, r"window\.normalisation: 'median' is not one"),
+        ({"query": {"committee": {"models": ["knn"]}}}, r"query\.committee\.models: \['knn'\]"),
+        (
+            {
+                "model": {"type": "knn"},
+                "initial": {"source": "external", "external": {"files": "a", "labels": "b"}},
+            },
+            r"model\.type must be 'cnn' \(it is 'knn'",
+        ),
         (
             {
                 "features": {

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from alspec.labels import LabelError, check, merge, training_examples
-from alspec.metrics import binomial_interval, candidate_precision, truth_scores
+from alspec.metrics import binomial_interval, candidate_precision, pool_estimate, truth_scores
 
 CLASSES = ["other", "single_peak", "double_peak"]
 
@@ -74,3 +74,28 @@ def test_scores_against_the_truth():
     assert scores["per_class"]["single_peak"]["recall"] == 1.0
     assert scores["per_class"]["double_peak"]["f1"] == 0.0
     assert scores["interest_f1"] == 1.0, "both emitters were found as candidates"
+    assert scores["confusion_matrix"]["counts"] == [[2, 0, 0], [0, 1, 0], [0, 1, 0]]
+
+
+def test_unsure_held_out_labels_are_not_scored():
+    predictions = pd.DataFrame({"id": list("ab"), "predicted": ["other", "other"]})
+    held_out = pd.DataFrame({"id": list("ab"), "label": ["other", "unsure"]})
+    scores = truth_scores(predictions, held_out, CLASSES, ["single_peak"])
+    assert scores["spectra"] == 1 and scores["per_class"]["other"]["precision"] == 1.0
+
+
+def test_the_pool_sample_estimates_how_common_the_interesting_spectra_are():
+    labels = pd.DataFrame(
+        {
+            "id": [f"s{i}" for i in range(23)],
+            "label": ["other"] * 18 + ["single_peak"] * 2 + ["unsure", "double_peak", "other"],
+            "reason": ["pool_random"] * 22 + ["uncertain"],
+            "predicted": ["other"] * 19 + ["other"] * 3 + ["other"],
+        }
+    )
+    estimate = pool_estimate(labels, ["single_peak", "double_peak"], 0.95)
+    assert estimate["sample_size"] == 21, "unsure and the uncertain batch left out"
+    assert estimate["interest_fraction"] == pytest.approx(3 / 21)
+    assert estimate["accuracy"] == pytest.approx(18 / 21)
+    low, high = estimate["interest_fraction_interval"]
+    assert (low, high) == pytest.approx(binomial_interval(3, 21, 0.95))

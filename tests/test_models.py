@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from alspec import models
+from alspec.inference import predict_pool
 from alspec.strategies import entropy
 
 
@@ -23,12 +23,6 @@ def test_seed003_architecture():
     assert models.build_cnn(140, 3, "slim").count_params() < model.count_params() / 10
 
 
-def test_class_weights_balance_rare_classes():
-    weights = models.balanced_class_weights(np.array([0] * 90 + [1] * 10), 3)
-    assert weights[0] * 90 == pytest.approx(weights[1] * 10)
-    assert weights[2] == 0.0
-
-
 def toy_windows(rng: np.random.Generator, n: int = 60) -> tuple[np.ndarray, np.ndarray]:
     """Flat noise, or a bump in the middle (class 1), or two bumps (class 2)."""
     y = np.arange(n) % 3
@@ -41,24 +35,58 @@ def toy_windows(rng: np.random.Generator, n: int = 60) -> tuple[np.ndarray, np.n
     return x, y
 
 
+def fit(x, y, **settings) -> tuple:
+    fitting = models.Fitting(**({"epochs": 2, "batch_size": 16, "seed": 3} | settings))
+    return models.train(x, y, 3, "slim", fitting)
+
+
 def test_training_twice_gives_identical_weights(rng):
     x, y = toy_windows(rng)
-    first, history = models.train(
-        x, y, 3, "slim", epochs=2, batch_size=16, learning_rate=1e-3, seed=3
-    )
-    second, _ = models.train(x, y, 3, "slim", epochs=2, batch_size=16, learning_rate=1e-3, seed=3)
+    first, report = fit(x, y)
+    second, _ = fit(x, y)
     for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
-    assert len(history["loss"]) == 2
+    assert report["epochs_run"] == len(report["history"]["loss"]) == 2
+    # 20 % of each class of 20 held out to validate
+    assert report["validation_examples"] == 12 and report["training_examples"] == 48
+
+
+def test_training_stops_when_validation_stops_improving(rng):
+    x, y = toy_windows(rng, 90)
+    _, report = fit(x, y, epochs=200, patience=2, learning_rate=3e-3)
+    assert report["epochs_run"] < 200, "early stopping ended it"
+    assert report["validation_f1"] > 0.9
+    losses = report["history"]["val_loss"]
+    # the weights kept are the best epoch's, not the last one's
+    best = int(np.argmin(losses))
+    assert report["epochs_run"] - 1 - best == 2
+
+
+def test_mc_dropout_passes_form_a_reproducible_committee(rng):
+    x, y = toy_windows(rng)
+    model, _ = fit(x, y, epochs=5)
+    committee = models.mc_dropout_proba(model, x, members=8, seed=1, batch_size=25)
+    assert committee.shape == (8, 60, 3)
+    np.testing.assert_allclose(committee.sum(-1), 1, rtol=1e-5)
+    assert not np.allclose(committee[0], committee[1]), "each pass drops other units"
+    again = models.mc_dropout_proba(model, x, members=8, seed=1)
+    np.testing.assert_allclose(committee, again, rtol=1e-5)
+    # dropout off, the head is the plain model
+    plain = models.predict_proba(model, x)
+    assert np.abs(committee.mean(0) - plain).mean() < 0.1
 
 
 def test_predictions_cover_the_pool(pool, tmp_path, rng):
     x, y = toy_windows(rng)
-    model, _ = models.train(x, y, 3, "slim", epochs=15, batch_size=16, learning_rate=1e-3, seed=0)
+    model, _ = fit(x, y, epochs=15, seed=0, validation_fraction=0)
     assert (models.predict_proba(model, x).argmax(1) == y).mean() > 0.9, "it learns the shapes"
     classes = ["other", "single_peak", "double_peak"]
     out = tmp_path / "predictions.parquet"
-    n = models.predict_pool(model, str(pool / "window.zarr"), classes, str(out), block_size=64)
+
+    def proba(windows):
+        return models.predict_proba(model, windows)
+
+    n = predict_pool(proba, pool / "window.zarr", classes, out, block_size=64)
     table = pd.read_parquet(out)
     assert len(table) == n > 150 and table["id"].is_unique
     p = table[["p_other", "p_single_peak", "p_double_peak"]].to_numpy()

@@ -47,6 +47,20 @@ def test_batch_is_most_uncertain_plus_random_candidates(rng):
     assert (np.diff(uncertain["score"]) <= 0).all(), "most uncertain first"
 
 
+def test_a_random_sample_of_the_whole_pool_can_come_too(rng):
+    table = predictions(500, rng)
+    interest = ["single_peak", "double_peak"]
+    batch = select_batch(table, [], interest, 20, 7, rng, pool_sample_size=15)
+    assert batch["reason"].value_counts().to_dict() == {
+        "uncertain": 20,
+        "pool_random": 15,
+        "random": 7,
+    }
+    assert batch["id"].is_unique
+    sample = batch.loc[batch["reason"] == "pool_random", "predicted"]
+    assert not sample.isin(interest).all(), "drawn from every prediction, not the candidates"
+
+
 def test_random_sample_is_drawn_from_all_candidates(rng):
     """Even the most uncertain candidates can be in the sample: it must be unbiased."""
     table = predictions(2000, rng)

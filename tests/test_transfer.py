@@ -139,7 +139,7 @@ def test_transfer_names_labels_outside_the_classes(ondrejov, tmp_path):
 def test_train_on_the_external_set(pool, transferred, tmp_path):
     run_alspec(
         "train",
-        "--window",
+        "--inputs",
         pool / "window.zarr",
         transferred / "window.zarr",
         "--training-set",

@@ -70,6 +70,9 @@ def test_the_default_target_evaluates_every_iteration_then_does_nothing(workdir)
         assert resolved["model"]["architecture"] == "slim"
         assert resolved["model"]["learning_rate"] == 0.001, "defaults are filled in"
         assert (workdir / f"results/iterations/{n}/model.keras").stat().st_size > 0
+        (checkpoint,) = (workdir / f"results/iterations/{n}/checkpoints").glob("*.keras")
+        f1 = report["validation_f1"]
+        assert checkpoint.name == f"iteration-{n:03d}_val-f1-{f1:.3f}.keras"
     assert "iteration 1:" in run.stdout + run.stderr, "evaluate prints its summary"
     again = snakemake(workdir, "--dry-run")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
@@ -83,7 +86,7 @@ def test_report_lists_every_iteration(workdir):
         check=True,
     )
     lines = [line for line in result.stdout.splitlines() if line.startswith("iteration")]
-    assert len(lines) == 2 and "F1 against the truth" in lines[0]
+    assert len(lines) == 2 and "F1 on the truth" in lines[0] and "validation F1" in lines[0]
 
 
 def test_iteration_zero_can_start_from_a_labelled_set(tmp_path):
@@ -141,3 +144,55 @@ def test_iteration_zero_can_ask_about_spectra_the_user_chose(tmp_path):
     refused = snakemake(tmp_path, "--dry-run")
     assert refused.returncode != 0
     assert "initial.ids: required" in refused.stdout + refused.stderr
+
+
+def test_a_scikit_learn_committee_with_a_held_out_set_and_parallel_inference(tmp_path):
+    survey = {"n_spectra": 300, "seed": 3, "rates": {"single_peak": 0.05, "double_peak": 0.05}}
+    settings = TINY | {
+        "model": {"type": "random_forest", "predict_jobs": 2},
+        "query": {
+            "strategy": "vote_entropy",
+            "committee": {"models": ["random_forest", "knn"]},
+            "batch_size": 25,
+            "random_sample_size": 5,
+            "pool_sample_size": 10,
+        },
+        "features": {"map": {"method": "none"}, "pca": {"components": 5}},
+        "evaluation": {"held_out": "held_out.parquet", "truth": None},
+        "simulate": survey,
+    }
+    project(tmp_path, settings)
+    run = snakemake(tmp_path, "results/survey/truth.parquet")
+    assert run.returncode == 0, run.stderr[-3000:]
+    truth = pd.read_parquet(tmp_path / "results/survey/truth.parquet")
+    held_out = truth.groupby("label").head(15)
+    held_out.to_parquet(tmp_path / "held_out.parquet")
+    run = snakemake(tmp_path, "results/iterations/1/performance.json")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stderr.count("rule predict:") == 4, "two parts per iteration"
+    iteration = tmp_path / "results/iterations/1"
+    assert (iteration / "model.joblib").exists() and not (iteration / "predictions").exists()
+    predictions = read(tmp_path, 1, "predictions.parquet")
+    assert len(predictions) == 300 and (predictions["members"] == 2).all()
+    query = read(tmp_path, 1, "query.parquet")
+    assert (query["reason"] == "pool_random").sum() == 10
+    vote_entropy = predictions.set_index("id")["vote_entropy"]
+    not_asked = ~vote_entropy.index.isin(
+        [*read(tmp_path, 1, "training_set.parquet")["id"], *query["id"]]
+    )
+    uncertain = query.loc[query["reason"] == "uncertain", "id"]
+    assert vote_entropy[uncertain].min() >= vote_entropy[not_asked].max(), "disagreement first"
+    asked = pd.concat(
+        [
+            read(tmp_path, n, name)
+            for n in (0, 1)
+            for name in ("query.parquet", "training_set.parquet")
+        ]
+    )
+    assert not set(asked["id"]) & set(held_out["id"]), "the held-out set is never asked"
+    report = yaml.safe_load((iteration / "performance.json").read_text())
+    assert report["held_out"]["spectra"] == len(held_out) > 30
+    assert sum(map(sum, report["held_out"]["confusion_matrix"]["counts"])) == len(held_out)
+    assert report["pool_sample"]["sample_size"] == 10
+    training = yaml.safe_load((iteration / "training.json").read_text())
+    assert training["models"] == ["random_forest", "knn"]

@@ -316,6 +316,7 @@ def _cold_start_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=int, default=cfg.default("initial", "size"))
     p.add_argument("--seed", type=int, default=cfg.default("initial", "seed"))
     p.add_argument("--ids", type=Path, help="ask these spectra instead: a file of ids, one a line")
+    _held_out_option(p)
     p.add_argument("--out", type=Path, required=True)
 
 
@@ -330,6 +331,7 @@ def run_cold_start(args: argparse.Namespace) -> None:
 
     window = open_store(args.window)
     ids = window.id.values[window.valid.values]
+    ids = ids[~np.isin(ids, list(held_out_ids(args.held_out)))]
     if args.ids:
         lines = (line.strip() for line in args.ids.read_text().splitlines())
         wanted = [line for line in lines if line and not line.startswith("#")]
@@ -340,6 +342,18 @@ def run_cold_start(args: argparse.Namespace) -> None:
     print(f"cold start: {len(batch)} spectra to label")
 
 
+def _held_out_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--held-out",
+        type=Path,
+        help="labelled set (id, label) kept for evaluation: never asked, never trained on",
+    )
+
+
+def held_out_ids(path: Path | None) -> set[str]:
+    return set(read_table(path, required=("id", "label"))["id"]) if path else set()
+
+
 def _classes_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--classes", nargs="+", default=cfg.default("classes"))
 
@@ -347,6 +361,7 @@ def _classes_option(p: argparse.ArgumentParser) -> None:
 def _training_set_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("labels", nargs="+", type=Path, help="label tables, oldest first")
     _classes_option(p)
+    _held_out_option(p)
     p.add_argument("--out", type=Path, required=True)
 
 
@@ -362,6 +377,10 @@ def run_training_set(args: argparse.Namespace) -> None:
     for path, table in zip(args.labels, tables, strict=True):
         labels.check(table, args.classes, str(path))
     merged = labels.merge(tables)
+    held_out = merged["id"].isin(held_out_ids(args.held_out))
+    if held_out.any():
+        print(f"training set: {int(held_out.sum())} spectra of the held-out set left out")
+        merged = merged.loc[~held_out].reset_index(drop=True)
     write_table(merged, args.out)
     print(f"training set: {len(merged)} labelled spectra: {counts(merged['label'])}")
 
@@ -440,82 +459,210 @@ def run_transfer(args: argparse.Namespace) -> None:
 def _train_options(p: argparse.ArgumentParser) -> None:
     model = cfg.default("model")
     p.add_argument(
-        "--window",
+        "--inputs",
         type=Path,
         nargs="+",
         required=True,
-        help="window stores: the pool's, and an external labelled set's (alspec transfer)",
+        help="the CNN: window stores (the pool's, and an external labelled set's from alspec"
+        " transfer); a scikit-learn model: the pool's features store",
     )
     p.add_argument("--training-set", type=Path, required=True)
     _classes_option(p)
-    p.add_argument("--architecture", choices=["seed003", "slim"], default=model["architecture"])
+    p.add_argument("--type", choices=_enum("model", "type"), default=model["type"])
+    p.add_argument(
+        "--architecture", choices=_enum("model", "architecture"), default=model["architecture"]
+    )
+    p.add_argument(
+        "--multiclass", choices=_enum("model", "multiclass"), default=model["multiclass"]
+    )
+    p.add_argument(
+        "--committee-models",
+        nargs="+",
+        choices=_enum("model", "type")[1:],
+        help="scikit-learn: train one model of each kind, a committee (committee strategies)",
+    )
+    p.add_argument("--imbalance", choices=_enum("model", "imbalance"), default=model["imbalance"])
+    p.add_argument("--smote-neighbours", type=int, default=model["smote_neighbours"])
+    p.add_argument("--validation-fraction", type=float, default=model["validation_fraction"])
+    p.add_argument("--patience", type=int, default=model["patience"])
     p.add_argument("--epochs", type=int, default=model["epochs"])
     p.add_argument("--batch-size", type=int, default=model["batch_size"])
     p.add_argument("--learning-rate", type=float, default=model["learning_rate"])
     p.add_argument("--seed", type=int, default=model["seed"])
-    p.add_argument("--model", type=Path, required=True, help="where to save the model (.keras)")
-    p.add_argument("--report", type=Path, required=True, help="training history (JSON)")
+    p.add_argument("--iteration", type=int, default=0, help="names the checkpoint")
+    p.add_argument("--model", type=Path, required=True, help="where to save the model")
+    p.add_argument(
+        "--checkpoints",
+        type=Path,
+        help="also keep the model here as iteration-<n>_val-f1-<F1> (seed 001)",
+    )
+    p.add_argument("--report", type=Path, required=True, help="training report (JSON)")
     _threads_option(p)
 
 
-@command("train", "train the CNN on the labelled windows", _train_options)
-def run_train(args: argparse.Namespace) -> None:
-    from alspec import labels, models
-    from alspec.io import atomic_output
+def _labelled_inputs(
+    stores: list[Path], examples: pd.DataFrame, cnn: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of the labelled spectra that have inputs: windows or feature rows."""
+    from alspec.classifiers import feature_matrix, usable
     from alspec.pool import select
 
-    models.use_threads(args.threads)
+    chosen = select(stores, list(examples["id"]))
+    x = chosen.flux.values if cnn else feature_matrix(chosen)
+    keep = chosen.valid.values if cnn else usable(x)
+    if not keep.all():
+        print(f"train: {int((~keep).sum())} labelled spectra have no usable inputs, left out")
+    return x[keep], examples["target"].to_numpy()[keep]
+
+
+@command("train", "train the model (the CNN, or scikit-learn models) on the labels", _train_options)
+def run_train(args: argparse.Namespace) -> None:
+    import os
+
+    from alspec import labels
+    from alspec.io import atomic_output
+    from alspec.training import checkpoint_name
+
+    cnn = args.type == "cnn"
     examples = labels.training_examples(read_table(args.training_set), args.classes)
-    windows = select(args.window, list(examples["id"]))
-    usable = windows.valid.values
-    if not usable.all():
-        print(f"train: {int((~usable).sum())} labelled spectra have no usable window, left out")
-    x, y = windows.flux.values[usable], examples["target"].to_numpy()[usable]
-    model, history = models.train(
-        x,
-        y,
-        len(args.classes),
-        args.architecture,
-        args.epochs,
-        args.batch_size,
-        args.learning_rate,
-        args.seed,
-    )
+    x, y = _labelled_inputs(args.inputs, examples, cnn)
+    if cnn:
+        from alspec import models
+
+        models.use_threads(args.threads)
+        fitting = models.Fitting(
+            args.epochs,
+            args.batch_size,
+            args.learning_rate,
+            args.validation_fraction,
+            args.patience,
+            args.imbalance,
+            args.smote_neighbours,
+            args.seed,
+        )
+        model, report = models.train(x, y, len(args.classes), args.architecture, fitting)
+        report |= {"architecture": args.architecture, "parameters": model.count_params()}
+        save, suffix = model.save, ".keras"
+    else:
+        import joblib
+
+        from alspec import classifiers
+
+        model, report = classifiers.train(
+            x,
+            y,
+            len(args.classes),
+            args.committee_models or [args.type],
+            args.multiclass,
+            args.imbalance,
+            args.validation_fraction,
+            args.smote_neighbours,
+            args.seed,
+            threads=args.threads or -1,
+        )
+        save, suffix = (lambda path: joblib.dump(model, path)), ".joblib"
+    if args.model.suffix != suffix:
+        raise ValueError(f"--model {args.model}: a {args.type} model is saved as *{suffix}")
     with atomic_output(args.model) as tmp:
-        model.save(tmp)
-    counts = {c: int((y == i).sum()) for i, c in enumerate(args.classes)}
-    write_json(
-        {
-            "classes": args.classes,
-            "examples": counts,
-            "architecture": args.architecture,
-            "parameters": model.count_params(),
-            "threads": args.threads,
-            "history": history,
-        },
-        args.report,
+        save(tmp)
+    if args.checkpoints:
+        args.checkpoints.mkdir(parents=True, exist_ok=True)
+        checkpoint = args.checkpoints / checkpoint_name(
+            args.iteration, report["validation_f1"], suffix
+        )
+        checkpoint.unlink(missing_ok=True)
+        os.link(args.model, checkpoint)  # the same bytes, no second copy
+        report["checkpoint"] = checkpoint.name
+    report |= {
+        "classes": args.classes,
+        "examples": {c: int((y == i).sum()) for i, c in enumerate(args.classes)},
+        "type": args.type,
+        "threads": args.threads,
+    }
+    write_json(report, args.report)
+    f1 = report["validation_f1"]
+    print(
+        f"train: {args.type} on {len(y)} labels ({report['balance']}),"
+        f" validation F1 {'n/a' if f1 is None else f'{f1:.3f}'}"
     )
 
 
 def _predict_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--window", type=Path, required=True)
-    p.add_argument("--model", type=Path, required=True)
+    p.add_argument(
+        "--inputs",
+        type=Path,
+        required=True,
+        help="the pool's window store (the CNN) or features store (scikit-learn models)",
+    )
+    p.add_argument("--model", type=Path, required=True, help="model.keras or model.joblib")
     _classes_option(p)
+    p.add_argument(
+        "--committee-members",
+        type=int,
+        default=0,
+        help="the CNN: this many Monte-Carlo-dropout passes form a committee (0: none)",
+    )
+    p.add_argument("--seed", type=int, default=cfg.default("model", "seed"))
+    p.add_argument("--part", type=int, default=0, help="which part of the pool (0-based)")
+    p.add_argument("--parts", type=int, default=1, help="in how many parts the pool is split")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--block-size", type=int, default=8192)
     _threads_option(p)
+
+
+def load_classifier(path: Path, classes: list[str], members: int, seed: int):
+    """The saved model as a function from inputs to probabilities: (n, classes), or
+    (members, n, classes) for a committee (MC-dropout passes, several models)."""
+    if path.suffix == ".joblib":
+        import joblib
+
+        committee = joblib.load(path)
+        if committee.n_classes != len(classes):
+            raise ValueError(
+                f"{path}: the model predicts {committee.n_classes} classes, "
+                f"the configuration names {len(classes)}: {classes}"
+            )
+        return committee.members_proba if len(committee.models) > 1 else committee.predict_proba
+    from alspec import models
+
+    model = models.load(str(path), classes)
+    if members:
+        return lambda x: models.mc_dropout_proba(model, x, members, seed)
+    return lambda x: models.predict_proba(model, x)
 
 
 @command(
     "predict", "classify every spectrum of the pool: probabilities and entropy", _predict_options
 )
 def run_predict(args: argparse.Namespace) -> None:
-    from alspec import models
+    from alspec.inference import predict_pool
 
-    models.use_threads(args.threads)
-    model = models.load(str(args.model), args.classes)
-    n = models.predict_pool(model, str(args.window), args.classes, str(args.out), args.block_size)
-    print(f"predicted {n} spectra into {args.out}")
+    if args.model.suffix == ".keras":
+        from alspec import models
+
+        models.use_threads(args.threads)
+    proba = load_classifier(args.model, args.classes, args.committee_members, args.seed)
+    n = predict_pool(
+        proba, args.inputs, args.classes, args.out, args.block_size, args.part, args.parts
+    )
+    print(f"predicted {n} spectra (part {args.part + 1} of {args.parts}) into {args.out}")
+
+
+def _gather_predictions_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("parts", nargs="+", type=Path, help="the parts' prediction tables, in order")
+    p.add_argument("--out", type=Path, required=True)
+
+
+@command(
+    "gather-predictions",
+    "join the parts of the pool's predictions into one table",
+    _gather_predictions_options,
+)
+def run_gather_predictions(args: argparse.Namespace) -> None:
+    from alspec.io import concatenate_tables
+
+    n = concatenate_tables(args.parts, args.out)
+    print(f"predictions: {n} spectra from {len(args.parts)} part(s) into {args.out}")
 
 
 # --- query, oracle, evaluation ----------------------------------------------------------------
@@ -547,6 +694,8 @@ def _query_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--shortlist", type=int, default=query["diversity"]["shortlist"])
     p.add_argument("--random-sample-size", type=int, default=query["random_sample_size"])
+    p.add_argument("--pool-sample-size", type=int, default=query["pool_sample_size"])
+    _held_out_option(p)
     p.add_argument("--seed", type=int, default=query["seed"])
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--candidates", type=Path, required=True)
@@ -562,13 +711,22 @@ def run_query(args: argparse.Namespace) -> None:
         select_batch,
         top_scores,
     )
-    from alspec.strategies import scores
+    from alspec.strategies import COMMITTEE, scores
 
     columns = probability_columns(args.classes)
     predictions = read_table(args.predictions, required=("id", "predicted", *columns))
     answered = read_table(args.training_set, required=("id", "label"))
     rng = np.random.default_rng(args.seed)
-    predictions["score"] = scores(args.strategy, predictions[columns].to_numpy(), rng)
+    if args.strategy in COMMITTEE:
+        if args.strategy not in predictions:
+            raise ValueError(
+                f"{args.predictions}: no {args.strategy} scores; predict with a committee"
+                " (alspec predict --committee-members, or a scikit-learn committee)"
+            )
+        # scored by the predict step, where the committee's members are
+        predictions["score"] = predictions[args.strategy]
+    else:
+        predictions["score"] = scores(args.strategy, predictions[columns].to_numpy(), rng)
     pick = top_scores
     if args.diverse_from:
 
@@ -578,12 +736,13 @@ def run_query(args: argparse.Namespace) -> None:
         pick = diverse_scores(windows, args.shortlist, args.seed)
     batch = select_batch(
         predictions,
-        answered["id"],
+        {*answered["id"], *held_out_ids(args.held_out)},
         args.classes_of_interest,
         args.batch_size,
         args.random_sample_size,
         rng,
         pick,
+        args.pool_sample_size,
     )
     found = candidates(predictions, answered, args.classes_of_interest)
     write_table(batch, args.out)
@@ -669,6 +828,8 @@ def _evaluate_options(p: argparse.ArgumentParser) -> None:
     _classes_option(p)
     _interest_option(p)
     p.add_argument("--truth", type=Path, help="optional truth table to score predictions against")
+    _held_out_option(p)
+    p.add_argument("--training-report", type=Path, help="the train step's report (validation F1)")
     p.add_argument("--confidence", type=float, default=cfg.default("evaluation", "confidence"))
     p.add_argument("--out", type=Path, required=True)
 
@@ -690,11 +851,18 @@ def run_evaluate(args: argparse.Namespace) -> None:
         "candidates": len(found),
         "candidates_predicted": int((found["source"] == "predicted").sum()),
         "candidate_precision": estimate,
+        "pool_sample": metrics.pool_estimate(answers, args.classes_of_interest, args.confidence),
     }
-    if args.truth:
-        report["truth"] = metrics.truth_scores(
-            read_table(args.predictions),
-            read_table(args.truth, required=("id", "label")),
+    if args.training_report:
+        report["validation_f1"] = read_json(args.training_report)["validation_f1"]
+    known = {
+        key: path for key, path in (("truth", args.truth), ("held_out", args.held_out)) if path
+    }
+    predicted = read_table(args.predictions, required=("id", "predicted")) if known else None
+    for key, path in known.items():
+        report[key] = metrics.truth_scores(
+            predicted,
+            read_table(path, required=("id", "label")),
             args.classes,
             args.classes_of_interest,
         )
@@ -713,10 +881,13 @@ def summary_line(report: dict) -> str:
             f", precision {estimate['precision']:.2f} "
             f"[{low:.2f}, {high:.2f}] from {estimate['sample_size']} random candidates"
         )
-    truth = report.get("truth")
-    if truth:
-        f1 = ", ".join(f"{c} {truth['per_class'][c]['f1']:.2f}" for c in truth["interest"])
-        line += f"; F1 against the truth: {f1}"
+    if report.get("validation_f1") is not None:
+        line += f"; validation F1 {report['validation_f1']:.2f}"
+    for key, against in (("held_out", "the held-out set"), ("truth", "the truth")):
+        if report.get(key):
+            scores = report[key]
+            f1 = ", ".join(f"{c} {scores['per_class'][c]['f1']:.2f}" for c in scores["interest"])
+            line += f"; F1 on {against}: {f1}"
     return line
 
 

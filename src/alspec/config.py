@@ -76,6 +76,11 @@ def check_consistency(config: dict[str, Any]) -> None:
         raise ConfigError(
             "initial.external: files and labels required when initial.source is 'external'"
         )
+    if config["initial"]["source"] == "external" and config["model"]["type"] != "cnn":
+        raise ConfigError(
+            "initial.source 'external' trains on windows: model.type must be 'cnn'"
+            f" (it is {config['model']['type']!r}, which reads the pool's features)"
+        )
     if config["oracle"]["backend"] == "simulated" and not config["oracle"]["truth"]:
         raise ConfigError("oracle.truth: required when oracle.backend is 'simulated'")
     grid = config["pool"]["grid"]

@@ -75,3 +75,20 @@ def read_json(path: str | Path) -> dict[str, Any]:
 def as_strings(values: Sequence[str] | np.ndarray) -> np.ndarray:
     """Strings as Zarr v3's variable-length `string` (ids, names differ in length)."""
     return np.asarray(values, dtype=object)
+
+
+def concatenate_tables(parts: Sequence[str | Path], out: str | Path) -> int:
+    """Join Parquet tables of one schema into `out`, one part in memory at a time."""
+    import pyarrow.parquet as pq
+
+    rows = 0
+    with atomic_output(out) as tmp:
+        schema = pq.read_schema(parts[0])
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for part in parts:
+                table = pq.read_table(part)
+                if not table.schema.equals(schema):
+                    raise ValueError(f"{part}: its columns differ from {parts[0]}'s")
+                writer.write_table(table)
+                rows += table.num_rows
+    return rows

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
-from sklearn.metrics import f1_score, precision_score, recall_score
+from sklearn.metrics import confusion_matrix, f1_score, precision_score, recall_score
 
 from alspec.labels import UNSURE
-from alspec.query import RANDOM
+from alspec.query import POOL_SAMPLE, RANDOM
 
 
 def binomial_interval(successes: int, trials: int, confidence: float) -> tuple[float, float]:
@@ -45,14 +45,36 @@ def candidate_precision(
     }
 
 
+def pool_estimate(
+    labels: pd.DataFrame, classes_of_interest: Sequence[str], confidence: float
+) -> dict[str, object]:
+    """What the random sample of the whole pool says (FR13): the share of the pool in a
+    class of interest, and how often the model's prediction was right; "unsure" left out."""
+    sample = labels.loc[(labels["reason"] == POOL_SAMPLE) & (labels["label"] != UNSURE)]
+    n = len(sample)
+    interesting = int(sample["label"].isin(set(classes_of_interest)).sum())
+    right = int((sample["label"] == sample["predicted"]).sum())
+    return {
+        "sample_size": n,
+        "interest_fraction": interesting / n if n else None,
+        "interest_fraction_interval": list(binomial_interval(interesting, n, confidence)),
+        "accuracy": right / n if n else None,
+        "accuracy_interval": list(binomial_interval(right, n, confidence)),
+        "confidence": confidence,
+    }
+
+
 def truth_scores(
     predictions: pd.DataFrame,
     truth: pd.DataFrame,
     classes: Sequence[str],
     classes_of_interest: Sequence[str],
 ) -> dict[str, object]:
-    """Per-class F1, precision, recall of the predictions against a known truth, and the
-    F1 of "any class of interest" against the rest (how well candidates are found)."""
+    """Per-class F1, precision, recall and the confusion matrix (rows: true class,
+    columns: predicted) of the predictions against a known truth (a simulated survey's,
+    or a held-out labelled set), and the F1 of "any class of interest" against the rest
+    (how well candidates are found). "unsure" labels are left out."""
+    truth = truth.loc[truth["label"] != UNSURE]
     joined = predictions[["id", "predicted"]].merge(truth[["id", "label"]], on="id")
     y_true, y_pred = joined["label"].to_numpy(), joined["predicted"].to_numpy()
     interesting = list(classes_of_interest)
@@ -74,4 +96,8 @@ def truth_scores(
             f1_score(np.isin(y_true, interesting), np.isin(y_pred, interesting), zero_division=0)
         ),
         "interest_macro_f1": float(np.mean([per_class[c]["f1"] for c in interesting])),
+        "confusion_matrix": {
+            "classes": list(classes),
+            "counts": confusion_matrix(y_true, y_pred, labels=list(classes)).tolist(),
+        },
     }

@@ -13,13 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from alspec.io import atomic_output
-from alspec.pool import iter_blocks, open_store
-from alspec.query import probability_columns
-from alspec.strategies import entropy
+from alspec.training import balance, macro_f1, validation_split
 
 # TensorFlow's C++ log repeats harmless op-definition notices on every run; Python
 # exceptions still carry its errors.
@@ -58,16 +53,6 @@ def build_cnn(n_points: int, n_classes: int, architecture: str = "seed003") -> k
     return keras.Model(inputs, outputs, name=f"alspec_{architecture}")
 
 
-def balanced_class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
-    """Weights n / (k n_c) over the k classes present, so rare classes count as much."""
-    counts = np.bincount(y, minlength=n_classes)
-    present = counts > 0
-    return {
-        c: float(len(y) / (present.sum() * counts[c])) if present[c] else 0.0
-        for c in range(n_classes)
-    }
-
-
 def use_threads(threads: int) -> None:
     """Run TensorFlow on the cores the job was given, not on every core of the node.
 
@@ -84,39 +69,119 @@ def make_deterministic(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
+@dataclass(frozen=True)
+class Fitting:
+    """How to fit: the optimiser's settings, the validation split that stops training
+    early, and how the classes are balanced (alspec.training)."""
+
+    epochs: int = 30
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    validation_fraction: float = 0.2
+    patience: int = 5
+    imbalance: str = "smote"
+    smote_neighbours: int = 5
+    seed: int = 0
+
+
 def train(
-    x: np.ndarray,
-    y: np.ndarray,
-    n_classes: int,
-    architecture: str,
-    epochs: int,
-    batch_size: int,
-    learning_rate: float,
-    seed: int,
-) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Fit a fresh CNN on windows `x` (n, points) with integer labels `y`."""
-    make_deterministic(seed)
+    x: np.ndarray, y: np.ndarray, n_classes: int, architecture: str, fitting: Fitting
+) -> tuple[keras.Model, dict]:
+    """Fit a fresh CNN on windows `x` (n, points) with integer labels `y`.
+
+    A stratified validation split stops training once its loss has not improved for
+    `patience` epochs and keeps the best epoch's weights; its macro F1 names the
+    checkpoint. Returns the model and a report (history, validation F1, balance).
+    """
+    make_deterministic(fitting.seed)
+    train_rows, validation_rows = validation_split(y, fitting.validation_fraction, fitting.seed)
+    balanced = balance(
+        x[train_rows],
+        y[train_rows],
+        n_classes,
+        fitting.imbalance,
+        fitting.smote_neighbours,
+        fitting.seed,
+    )
     model = build_cnn(x.shape[1], n_classes, architecture)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=keras.optimizers.Adam(fitting.learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
+    validating = len(validation_rows) > 0
     history = model.fit(
-        x[..., None],
-        y,
-        epochs=epochs,
-        batch_size=batch_size,
-        class_weight=balanced_class_weights(y, n_classes),
+        balanced.x[..., None],
+        balanced.y,
+        sample_weight=balanced.sample_weight,
+        validation_data=(x[validation_rows, :, None], y[validation_rows]) if validating else None,
+        callbacks=[
+            keras.callbacks.EarlyStopping(
+                patience=fitting.patience, restore_best_weights=True, verbose=1
+            )
+        ]
+        if validating
+        else [],
+        epochs=fitting.epochs,
+        batch_size=fitting.batch_size,
         shuffle=True,
         verbose=2,
     )
-    return model, {k: [float(v) for v in values] for k, values in history.history.items()}
+    predicted = predict_proba(model, x[validation_rows]).argmax(axis=1) if validating else []
+    report = {
+        "history": {k: [float(v) for v in values] for k, values in history.history.items()},
+        "epochs_run": len(history.history["loss"]),
+        "training_examples": len(train_rows),
+        "validation_examples": len(validation_rows),
+        "validation_f1": macro_f1(y[validation_rows], np.asarray(predicted, dtype=int)),
+        "balance": balanced.method,
+    }
+    return model, report
 
 
 def predict_proba(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Class probabilities (n, n_classes) for windows `x` (n, points), dropout off."""
+    if len(x) == 0:
+        return np.empty((0, model.output_shape[-1]), dtype=np.float32)
     return model.predict(x[..., None], batch_size=batch_size, verbose=0)
+
+
+def mc_dropout_proba(
+    model: keras.Model, x: np.ndarray, members: int, seed: int, batch_size: int = 4096
+) -> np.ndarray:
+    """A committee of `members` Monte-Carlo-dropout passes (members, n, n_classes).
+
+    Each member is one thinned network: one dropout mask per layer, drawn from (seed,
+    member) and applied to every spectrum, so a spectrum's committee does not depend on
+    the batch or the part of the pool it came in. Dropout sits only in the dense head,
+    so the convolutions run once per spectrum and only the head runs per member.
+    """
+    flatten = next(
+        i for i, layer in enumerate(model.layers) if isinstance(layer, keras.layers.Flatten)
+    )
+    body = keras.Model(model.input, model.layers[flatten].output)
+    head = model.layers[flatten + 1 :]
+
+    def masks(member: int) -> list[np.ndarray | None]:
+        rng = np.random.default_rng([seed, member])
+        return [
+            (rng.random(layer.input.shape[-1]) >= layer.rate) / (1 - layer.rate)
+            if isinstance(layer, keras.layers.Dropout)
+            else None
+            for layer in head
+        ]
+
+    thinned = [masks(member) for member in range(members)]
+    out = np.empty((members, len(x), model.output_shape[-1]), dtype=np.float32)
+    for start in range(0, len(x), batch_size):
+        rows = slice(start, start + batch_size)
+        hidden = body(x[rows, :, None], training=False)
+        for member, member_masks in enumerate(thinned):
+            z = hidden
+            for layer, mask in zip(head, member_masks, strict=True):
+                z = layer(z) if mask is None else z * mask.astype(np.float32)
+            out[member, rows] = keras.ops.convert_to_numpy(z)
+    return out
 
 
 def load(path: str, classes: Sequence[str]) -> keras.Model:
@@ -127,38 +192,3 @@ def load(path: str, classes: Sequence[str]) -> keras.Model:
             f"the configuration names {len(classes)}: {list(classes)}"
         )
     return model
-
-
-def predict_pool(
-    model: keras.Model,
-    window_store: str,
-    classes: Sequence[str],
-    out: str,
-    block_size: int,
-) -> int:
-    """Stream the pool's windows through the model into a Parquet table, one row per
-    classifiable spectrum: `id`, `predicted`, `probability` (of the predicted class),
-    `p_<class>` for each class and `entropy` (bits). Memory stays one block deep."""
-    window = open_store(window_store)
-    names = np.asarray(classes, dtype=object)
-    written = 0
-    with atomic_output(out) as tmp:
-        writer = None
-        for rows in iter_blocks(window.sizes["spectrum"], block_size, "predict"):
-            valid = window.valid[rows].values
-            p = predict_proba(model, window.flux[rows].values[valid])
-            best = p.argmax(axis=1)
-            table = pa.table(
-                {
-                    "id": window.id[rows].values[valid].astype(object),
-                    "predicted": names[best].astype(str),
-                    "probability": p[np.arange(len(p)), best],
-                }
-                | dict(zip(probability_columns(classes), p.T, strict=True))
-                | {"entropy": entropy(p)}
-            )
-            writer = writer or pq.ParquetWriter(tmp, table.schema)
-            writer.write_table(table)
-            written += len(p)
-        writer.close()
-    return written

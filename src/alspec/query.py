@@ -1,9 +1,9 @@
 """Which spectra to ask the oracle about: uncertainty sampling plus a random check.
 
 Each iteration asks the k spectra with the highest score of the query strategy
-(entropy by default, FR11; see alspec.strategies) and a random sample of the
-candidates, the spectra predicted in a class of interest, whose answers estimate how
-reliable the candidates are (FR12).
+(entropy by default, FR11; see alspec.strategies), a random sample of the candidates,
+the spectra predicted in a class of interest, whose answers estimate how reliable the
+candidates are (FR12), and optionally a random sample of the whole pool (FR13).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pandas as pd
 
 from alspec.strategies import diverse
 
-UNCERTAIN, RANDOM, COLD_START = "uncertain", "random", "cold_start"
+UNCERTAIN, RANDOM, POOL_SAMPLE, COLD_START = "uncertain", "random", "pool_random", "cold_start"
 
 
 def probability_columns(classes: Sequence[str]) -> list[str]:
@@ -46,6 +46,11 @@ def diverse_scores(features: Callable[[list[str]], np.ndarray], shortlist: int, 
     return pick
 
 
+def random_rows(table: pd.DataFrame, size: int, rng: np.random.Generator) -> pd.DataFrame:
+    """`size` rows drawn without replacement, in table order."""
+    return table.iloc[np.sort(rng.choice(len(table), min(size, len(table)), replace=False))]
+
+
 def select_batch(
     predictions: pd.DataFrame,
     exclude: Collection[str],
@@ -54,22 +59,30 @@ def select_batch(
     random_sample_size: int,
     rng: np.random.Generator,
     pick: Pick = top_scores,
+    pool_sample_size: int = 0,
 ) -> pd.DataFrame:
     """The query batch: `id`, `score`, `reason`, `predicted`, `probability`, from
     `predictions` with a `score` column (the query strategy's, higher asked first).
 
-    The random sample is drawn from all unanswered candidates first, so that it is an
-    unbiased sample of what the model would hand over; `pick` then chooses `batch_size`
-    of the remaining spectra (the best scores, or a diverse set of good ones). Spectra
-    in `exclude` (answered) are never asked.
+    The random sample of candidates is drawn from all unanswered candidates first, so
+    that it is an unbiased sample of what the model would hand over; the pool sample
+    from every other unanswered spectrum; `pick` then chooses `batch_size` of the rest
+    (the best scores, or a diverse set of good ones). Spectra in `exclude` (answered,
+    held out) are never asked.
     """
     pool = predictions.loc[~predictions["id"].isin(set(exclude))]
     candidates = pool.loc[pool["predicted"].isin(set(classes_of_interest))]
-    chosen = rng.choice(len(candidates), min(random_sample_size, len(candidates)), replace=False)
-    random_sample = candidates.iloc[np.sort(chosen)]
-    ranked = pick(pool.drop(random_sample.index), batch_size)
+    random_sample = random_rows(candidates, random_sample_size, rng)
+    rest = pool.drop(random_sample.index)
+    pool_sample = random_rows(rest, pool_sample_size, rng) if pool_sample_size else rest.iloc[:0]
+    ranked = pick(rest.drop(pool_sample.index), batch_size)
     batch = pd.concat(
-        [ranked.assign(reason=UNCERTAIN), random_sample.assign(reason=RANDOM)], ignore_index=True
+        [
+            ranked.assign(reason=UNCERTAIN),
+            random_sample.assign(reason=RANDOM),
+            pool_sample.assign(reason=POOL_SAMPLE),
+        ],
+        ignore_index=True,
     )
     return batch[["id", "score", "reason", "predicted", "probability"]]
 

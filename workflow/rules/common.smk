@@ -14,6 +14,7 @@ ENV = "../../envs/pipeline.yaml"
 
 wildcard_constraints:
     n=r"\d+",
+    part=r"\d+",
     shard=r"\d{5}",
     batch=r"cold_start|iterations/\d+",
 
@@ -37,10 +38,38 @@ def chosen_ids(wildcards):
     return {"ids": initial["ids"]} if initial["source"] == "chosen" else {}
 
 
-def training_windows(wildcards):
-    """The window stores training reads: the pool's, and the external set's if there is one."""
+CNN = config["model"]["type"] == "cnn"
+MODEL = f"{ITERATION}/model.{'keras' if CNN else 'joblib'}"
+COMMITTEE = config["query"]["strategy"] in ("vote_entropy", "kl_divergence", "bald")
+PREDICT_PARTS = range(config["model"]["predict_jobs"])
+
+
+def model_inputs(wildcards):
+    """What the model reads: the CNN the pool's windows (and an external set's, for
+    training), a scikit-learn model the pool's features."""
+    if not CNN:
+        return [f"{POOL}/features.zarr"]
     external = config["initial"]["source"] == "external"
     return [f"{POOL}/window.zarr"] + (["results/external/window.zarr"] if external else [])
+
+
+def committee_option(wildcards):
+    """How the committee of a committee strategy is formed, as `alspec` options."""
+    if not COMMITTEE:
+        return ""
+    committee = config["query"]["committee"]
+    if CNN:
+        return f"--committee-members {committee['members']}"
+    return "--committee-models " + " ".join(committee["models"])
+
+
+def held_out_input(wildcards):
+    held_out = config["evaluation"]["held_out"]
+    return {"held_out": held_out} if held_out else {}
+
+
+def held_out_option(wildcards, input):
+    return f"--held-out {input.held_out}" if "held_out" in input.keys() else ""
 
 
 def shard_folders(wildcards):

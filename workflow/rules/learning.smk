@@ -1,6 +1,7 @@
 rule cold_start:
     input:
         unpack(chosen_ids),
+        unpack(held_out_input),
         window=f"{POOL}/window.zarr",
     output:
         "results/cold_start/query.parquet",
@@ -8,13 +9,14 @@ rule cold_start:
         size=config["initial"]["size"],
         seed=config["initial"]["seed"],
         ids=lambda wildcards, input: f"--ids {input.ids}" if "ids" in input.keys() else "",
+        held_out=held_out_option,
     log:
         "results/logs/cold_start.log",
     conda:
         ENV
     shell:
         "alspec cold-start --window {input.window} --size {params.size} --seed {params.seed}"
-        " {params.ids} --out {output} > {log} 2>&1"
+        " {params.ids} {params.held_out} --out {output} > {log} 2>&1"
 
 
 rule transfer:
@@ -49,66 +51,91 @@ rule transfer:
 
 rule training_set:
     input:
-        training_set_inputs,
+        unpack(held_out_input),
+        labels=training_set_inputs,
     output:
         f"{ITERATION}/training_set.parquet",
     params:
         classes=config["classes"],
+        held_out=held_out_option,
     log:
         "results/logs/training_set/{n}.log",
     conda:
         ENV
     shell:
-        "alspec training-set {input:q} --classes {params.classes} --out {output} > {log} 2>&1"
+        "alspec training-set {input.labels:q} --classes {params.classes} {params.held_out}"
+        " --out {output} > {log} 2>&1"
 
 
 rule train:
     input:
-        window=training_windows,
+        inputs=model_inputs,
         training_set=f"{ITERATION}/training_set.parquet",
     output:
-        model=f"{ITERATION}/model.keras",
+        model=MODEL,
+        checkpoints=directory(f"{ITERATION}/checkpoints"),
         report=f"{ITERATION}/training.json",
     params:
         classes=config["classes"],
-        architecture=config["model"]["architecture"],
-        epochs=config["model"]["epochs"],
-        batch_size=config["model"]["batch_size"],
-        learning_rate=config["model"]["learning_rate"],
-        seed=config["model"]["seed"],
+        model=config["model"],
+        committee=lambda wildcards: "" if CNN else committee_option(wildcards),
     log:
         "results/logs/train/{n}.log",
     threads: 2
     conda:
         ENV
     shell:
-        "alspec train --window {input.window:q} --training-set {input.training_set}"
-        " --classes {params.classes} --architecture {params.architecture}"
-        " --epochs {params.epochs} --batch-size {params.batch_size}"
-        " --learning-rate {params.learning_rate} --seed {params.seed}"
-        " --model {output.model} --report {output.report} --threads {threads} > {log} 2>&1"
+        "alspec train --inputs {input.inputs:q} --training-set {input.training_set}"
+        " --classes {params.classes} --type {params.model[type]}"
+        " --architecture {params.model[architecture]} --multiclass {params.model[multiclass]}"
+        " {params.committee} --imbalance {params.model[imbalance]}"
+        " --smote-neighbours {params.model[smote_neighbours]}"
+        " --validation-fraction {params.model[validation_fraction]}"
+        " --patience {params.model[patience]} --epochs {params.model[epochs]}"
+        " --batch-size {params.model[batch_size]} --learning-rate {params.model[learning_rate]}"
+        " --seed {params.model[seed]} --iteration {wildcards.n} --model {output.model}"
+        " --checkpoints {output.checkpoints} --report {output.report} --threads {threads}"
+        " > {log} 2>&1"
 
 
 rule predict:
     input:
-        window=f"{POOL}/window.zarr",
-        model=f"{ITERATION}/model.keras",
+        inputs=lambda wildcards: model_inputs(wildcards)[0],
+        model=MODEL,
     output:
-        f"{ITERATION}/predictions.parquet",
+        temp(f"{ITERATION}/predictions/{{part}}.parquet"),
     params:
         classes=config["classes"],
+        committee=lambda wildcards: committee_option(wildcards) if CNN else "",
+        parts=len(PREDICT_PARTS),
+        seed=config["model"]["seed"],
     log:
-        "results/logs/predict/{n}.log",
+        "results/logs/predict/{n}-{part}.log",
     threads: 2
     conda:
         ENV
     shell:
-        "alspec predict --window {input.window} --model {input.model} --classes {params.classes}"
-        " --out {output} --threads {threads} > {log} 2>&1"
+        "alspec predict --inputs {input.inputs} --model {input.model} --classes {params.classes}"
+        " {params.committee} --seed {params.seed} --part {wildcards.part}"
+        " --parts {params.parts} --out {output} --threads {threads} > {log} 2>&1"
+
+
+rule gather_predictions:
+    input:
+        expand(f"{ITERATION}/predictions/{{part}}.parquet", part=PREDICT_PARTS, allow_missing=True),
+    output:
+        f"{ITERATION}/predictions.parquet",
+    log:
+        "results/logs/gather_predictions/{n}.log",
+    conda:
+        ENV
+    shell:
+        "alspec gather-predictions {input:q} --out {output} > {log} 2>&1"
 
 
 rule query:
     input:
+        unpack(held_out_input),
         predictions=f"{ITERATION}/predictions.parquet",
         training_set=f"{ITERATION}/training_set.parquet",
         window=f"{POOL}/window.zarr",
@@ -127,6 +154,8 @@ rule query:
         ),
         batch_size=config["query"]["batch_size"],
         random_sample_size=config["query"]["random_sample_size"],
+        pool_sample_size=config["query"]["pool_sample_size"],
+        held_out=held_out_option,
         seed=lambda wildcards: config["query"]["seed"] + int(wildcards.n),
     log:
         "results/logs/query/{n}.log",
@@ -136,5 +165,6 @@ rule query:
         "alspec query --predictions {input.predictions} --training-set {input.training_set}"
         " --classes-of-interest {params.interest} --classes {params.classes}"
         " --strategy {params.strategy} {params.diversity} --batch-size {params.batch_size}"
-        " --random-sample-size {params.random_sample_size} --seed {params.seed}"
+        " --random-sample-size {params.random_sample_size}"
+        " --pool-sample-size {params.pool_sample_size} {params.held_out} --seed {params.seed}"
         " --out {output.query} --candidates {output.candidates} > {log} 2>&1"
