@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
 from alspec import models
 from alspec.inference import predict_pool
+from alspec.pool import open_store
 from alspec.strategies import entropy
+
+from conftest import run_alspec
 
 
 def test_seed003_architecture():
@@ -93,3 +98,33 @@ def test_predictions_cover_the_pool(pool, tmp_path, rng):
     np.testing.assert_allclose(p.sum(1), 1, rtol=1e-5)
     np.testing.assert_allclose(table["entropy"], entropy(p), rtol=1e-5)
     assert (table["predicted"] == np.array(classes)[p.argmax(1)]).all()
+
+
+def test_train_and_predict_a_dropout_committee_by_hand(pool, survey, tmp_path):
+    truth = pd.read_parquet(survey / "truth.parquet")
+    labelled = truth.groupby("label").head(20)[["id", "label"]]
+    labelled.to_parquet(tmp_path / "labels.parquet")
+    run_alspec(
+        "train", "--inputs", pool / "window.zarr", "--training-set", tmp_path / "labels.parquet",
+        "--architecture", "slim", "--epochs", 2, "--iteration", 4,
+        "--model", tmp_path / "model.keras", "--checkpoints", tmp_path / "checkpoints",
+        "--report", tmp_path / "training.json", "--threads", 2,
+    )  # fmt: skip
+    report = json.loads((tmp_path / "training.json").read_text())
+    assert report["balance"] == "smote" and report["validation_examples"] == 12
+    (checkpoint,) = (tmp_path / "checkpoints").iterdir()
+    assert (
+        checkpoint.name.startswith("iteration-004_val-f1-")
+        and report["checkpoint"] == checkpoint.name
+    )
+    run_alspec(
+        "predict", "--inputs", pool / "window.zarr", "--model", tmp_path / "model.keras",
+        "--committee-members", 5, "--part", 1, "--parts", 2, "--block-size", 64,
+        "--out", tmp_path / "part.parquet",
+    )  # fmt: skip
+    table = pd.read_parquet(tmp_path / "part.parquet")
+    window = open_store(pool / "window.zarr")
+    second_half = window.valid.values[128:]  # 200 spectra in blocks of 64: parts of 2 and 2 blocks
+    assert len(table) == second_half.sum()
+    assert (table["members"] == 5).all()
+    assert {"vote_entropy", "kl_divergence", "bald"} <= set(table.columns)
