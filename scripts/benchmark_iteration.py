@@ -58,7 +58,7 @@ def training_set(base: Path, size: int, seed: int) -> Path:
     from alspec.pool import open_store
 
     window = open_store(base)
-    ids = window.id.values[window.valid.values].astype(str)
+    ids = window.id.values[window.valid.values].astype(object)
     truth = pd.read_parquet(WORK / "results" / "survey" / "truth.parquet").set_index("id")
     chosen = np.random.default_rng(seed).choice(ids, size, replace=False)
     out = OUT / f"training_set-{size}.parquet"

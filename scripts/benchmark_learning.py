@@ -88,7 +88,7 @@ def load_pool(window_store: Path) -> tuple[np.ndarray, np.ndarray]:
     window = open_store(window_store)
     valid = window.valid.values
     truth = pd.read_parquet(WORK / "results" / "survey" / "truth.parquet").set_index("id")
-    ids = window.id.values[valid].astype(str)
+    ids = window.id.values[valid].astype(object)
     y = truth.loc[ids, "label"].map({c: i for i, c in enumerate(CLASSES)}).to_numpy()
     return window.flux.values[valid], y
 

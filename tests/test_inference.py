@@ -102,3 +102,13 @@ def test_the_query_step_asks_what_the_committee_disagrees_on(pool, tmp_path):
     predict_pool(linear_model, pool / "window.zarr", CLASSES, single, block_size=50)
     refused = query("vote_entropy", single)
     assert refused.returncode == 1 and "no vote_entropy scores" in refused.stderr
+
+
+def test_a_model_given_the_wrong_store_says_which_it_reads(pool, tmp_path):
+    with pytest.raises(
+        ValueError, match=r"window.zarr: a scikit-learn model reads a features store"
+    ):
+        predict_pool(
+            linear_model, pool / "window.zarr", CLASSES, tmp_path / "p.parquet", 64, cnn=False
+        )
+    assert not (tmp_path / "p.parquet").exists()

@@ -505,8 +505,11 @@ def _labelled_inputs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(x, y) of the labelled spectra that have inputs: windows or feature rows."""
     from alspec.classifiers import feature_matrix, usable
-    from alspec.pool import select
+    from alspec.inference import check_inputs
+    from alspec.pool import open_store, select
 
+    for store in stores:
+        check_inputs(open_store(store), store, cnn)
     chosen = select(stores, list(examples["id"]))
     x = chosen.flux.values if cnn else feature_matrix(chosen)
     keep = chosen.valid.values if cnn else usable(x)
@@ -641,9 +644,12 @@ def run_predict(args: argparse.Namespace) -> None:
         from alspec import models
 
         models.use_threads(args.threads)
+    elif args.model.suffix != ".joblib":
+        raise ValueError(f"--model {args.model}: expected a .keras (CNN) or .joblib model")
     proba = load_classifier(args.model, args.classes, args.committee_members, args.seed)
+    cnn = args.model.suffix == ".keras"
     n = predict_pool(
-        proba, args.inputs, args.classes, args.out, args.block_size, args.part, args.parts
+        proba, args.inputs, args.classes, args.out, args.block_size, args.part, args.parts, cnn
     )
     print(f"predicted {n} spectra (part {args.part + 1} of {args.parts}) into {args.out}")
 

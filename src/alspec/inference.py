@@ -35,6 +35,14 @@ def part_rows(n: int, part: int, parts: int, block_size: int) -> slice:
     return slice(min(n, part * per_part * block_size), min(n, (part + 1) * per_part * block_size))
 
 
+def check_inputs(data: xr.Dataset, source: str | Path, cnn: bool) -> None:
+    """The CNN reads a window store (`flux`), scikit-learn models a features store (`pca`)."""
+    wanted, kind = ("flux", "window") if cnn else ("pca", "features")
+    if wanted not in data:
+        model = "the CNN" if cnn else "a scikit-learn model"
+        raise ValueError(f"{source}: {model} reads a {kind} store ({wanted}); this store has none")
+
+
 def model_inputs(store: xr.Dataset, rows: slice) -> tuple[np.ndarray, np.ndarray]:
     """(ids, x) of the classifiable spectra among `rows`: windows from a window store,
     feature rows from a features store."""
@@ -76,11 +84,13 @@ def predict_pool(
     block_size: int,
     part: int = 0,
     parts: int = 1,
+    cnn: bool = True,
 ) -> int:
     """Write the predictions of part `part` of `parts` of the pool in `store` to `out`;
     `proba(x)` gives (n, classes) probabilities, or (members, n, classes) of a committee.
     Returns the number of spectra predicted."""
     data = open_store(store)
+    check_inputs(data, store, cnn)
     rows = part_rows(data.sizes["spectrum"], part, parts, block_size)
     written = 0
     with atomic_output(out) as tmp:
