@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -139,10 +140,11 @@ def learning_curve(
     pool: tuple[np.ndarray, np.ndarray],
     test: tuple[np.ndarray, np.ndarray],
     first: np.ndarray,
-    labels: int,
-    batch: int,
+    schedule: list[int],
     seed: int,
 ) -> list[dict]:
+    """Emission F1 on the held-out set after training on each number of labels in
+    `schedule`, the labels between two of them asked by the strategy."""
     from alspec import models
 
     x, y = pool
@@ -150,30 +152,51 @@ def learning_curve(
     labelled[first] = True
     rng = np.random.default_rng(seed)
     curve = []
-    while True:
+    for size, following in zip(schedule, [*schedule[1:], None], strict=True):
         start = time.perf_counter()
         model, report = models.train(x[labelled], y[labelled], 3, "slim", models.Fitting(seed=seed))
         predicted = models.predict_proba(model, test[0], batch_size=8192).argmax(1)
         point = {
-            "labels": int(labelled.sum()),
+            "labels": size,
             "emission_labelled": int((y[labelled] > 0).sum()),
             "f1": emission_f1(test[1], predicted),
             "epochs": report["epochs_run"],
         }
-        if labelled.sum() < labels:
+        if following:
             unlabelled = np.flatnonzero(~labelled)
-            labelled[unlabelled[ask(name, diverse, model, x[unlabelled], batch, rng, seed)]] = True
+            asked = ask(name, diverse, model, x[unlabelled], following - size, rng, seed)
+            labelled[unlabelled[asked]] = True
         point["seconds"] = round(time.perf_counter() - start, 1)
         curve.append(point)
         print(f"{name}{' diverse' if diverse else ''}: {point}", flush=True)
-        if point["labels"] >= labels:
-            return curve
+    return curve
+
+
+def cached_curve(key: str, settings: dict, compute) -> list[dict]:
+    """A curve computed once per settings: a rerun of the benchmark only adds what is
+    missing (each curve takes minutes)."""
+    path = WORK / "curves" / f"{key.replace(' + ', '_')}.json"
+    if path.exists():
+        stored = json.loads(path.read_text())
+        if stored["settings"] == settings:
+            return stored["curve"]
+    curve = compute()
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps({"settings": settings, "curve": curve}))
+    return curve
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labels", type=int, default=1200, help="labels at the end")
     parser.add_argument("--batch", type=int, default=100, help="labels per round (and cold start)")
+    parser.add_argument(
+        "--random-labels",
+        type=int,
+        default=4500,
+        help="random sampling goes on to this many labels, in rounds of --random-batch",
+    )
+    parser.add_argument("--random-batch", type=int, default=300)
     parser.add_argument("--held-out", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -185,12 +208,17 @@ def main() -> None:
     pool_rows = np.setdiff1d(np.arange(len(y)), test_rows)
     pool, test = (x[pool_rows], y[pool_rows]), (x[test_rows], y[test_rows])
     first = np.random.default_rng(args.seed).choice(len(pool_rows), args.batch, replace=False)
+    schedule = list(range(args.batch, args.labels + 1, args.batch))
     curves = {}
     for name, diverse in STRATEGIES:
         key = f"{name} + diversity" if diverse else name
-        curves[key] = learning_curve(
-            name, diverse, pool, test, first, args.labels, args.batch, args.seed
-        )
+        steps = schedule
+        if name == "random":
+            more = range(args.labels + args.random_batch, args.random_labels + 1, args.random_batch)
+            steps = [*schedule, *more]
+        settings = {"schedule": steps, "held_out": args.held_out, "seed": args.seed}
+        compute = partial(learning_curve, name, diverse, pool, test, first, steps, args.seed)
+        curves[key] = cached_curve(key, settings, compute)
     report = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "pool": len(pool_rows),
@@ -217,9 +245,14 @@ def labels_to_reach(curve: list[dict], f1: float) -> int | None:
 
 def markdown(report: dict) -> str:
     curves = report["curves"]
-    random_final = curves["random"][-1]
-    target = random_final["f1"]["emission"]
-    sizes = [p["labels"] for p in curves["random"]]
+    final = curves["random"][-1]
+    target = final["f1"]["emission"]
+    sizes = sorted({p["labels"] for curve in curves.values() for p in curve})
+
+    def row(key: str, value) -> str:
+        by_size = {p["labels"]: value(p) for p in curves[key]}
+        return " | ".join(by_size.get(n, "") for n in sizes)
+
     lines = [
         "# Label efficiency (scripts/benchmark_learning.py)",
         "",
@@ -227,24 +260,24 @@ def markdown(report: dict) -> str:
         f" ({report['emission_in_pool']} with Hα emission),"
         f" held-out set {report['held_out']:,} ({report['emission_held_out']} with emission);"
         f" {report['model']} CNN retrained every {report['batch']} labels from the same random"
-        f" cold start. Emission F1: the mean F1 of single_peak and double_peak on the held-out set."
-        f" Machine: {report['machine']}.",
+        f" cold start (random sampling goes on further, in larger rounds). Emission F1: the"
+        f" mean F1 of single_peak and double_peak on the held-out set. {report['machine']}.",
         "",
         "| strategy | "
         + " | ".join(f"{n:,}" for n in sizes)
-        + f" | labels to reach random's F1 at {sizes[-1]:,} ({target:.2f}) |",
+        + f" | labels to reach random's F1 at {final['labels']:,} ({target:.2f}) |",
         "|---|" + "---|" * (len(sizes) + 1),
     ]
     for key, curve in curves.items():
         reach = labels_to_reach(curve, target)
-        f1 = " | ".join(f"{p['f1']['emission']:.2f}" for p in curve)
-        share = f"{reach:,} ({reach / sizes[-1]:.0%})" if reach else "not reached"
+        share = f"{reach:,} ({reach / final['labels']:.0%})" if reach else "not reached"
+        f1 = row(key, lambda p: f"{p['f1']['emission']:.2f}")
         lines.append(f"| {key} | {f1} | {share} |")
     lines += ["", "Emission-line stars among the labels:", ""]
     lines.append("| strategy | " + " | ".join(f"{n:,}" for n in sizes) + " |")
     lines.append("|---|" + "---|" * len(sizes))
-    for key, curve in curves.items():
-        lines.append(f"| {key} | " + " | ".join(str(p["emission_labelled"]) for p in curve) + " |")
+    for key in curves:
+        lines.append(f"| {key} | {row(key, lambda p: str(p['emission_labelled']))} |")
     return "\n".join(lines) + "\n"
 
 
