@@ -278,6 +278,14 @@ def markdown(report: dict) -> str:
     lines.append("|---|" + "---|" * len(sizes))
     for key in curves:
         lines.append(f"| {key} | {row(key, lambda p: str(p['emission_labelled']))} |")
+    lines += [
+        "",
+        "One seed per curve, so single points are noisy. The committee is 20 Monte-Carlo"
+        " dropout masks of the CNN. kl_divergence and bald rank the pool identically: the"
+        " mean Kullback-Leibler divergence of the members from their consensus is the mutual"
+        " information BALD measures; both look for disagreement, which a small dropout"
+        " committee shows little of until it has seen some emission.",
+    ]
     return "\n".join(lines) + "\n"
 
 
