@@ -53,11 +53,12 @@ def pool_of(base: Path, n: int) -> Path:
     return out
 
 
-def training_set(base: Path, size: int, seed: int) -> Path:
-    """`size` labelled spectra drawn from the survey, as a training-set table."""
+def training_set(base: Path, size: int, within: int, seed: int) -> Path:
+    """`size` labelled spectra drawn from the survey's first `within` (so that every pool
+    holds them), as a training-set table."""
     from alspec.pool import open_store
 
-    window = open_store(base)
+    window = open_store(base).isel(spectrum=slice(0, within))
     ids = window.id.values[window.valid.values].astype(object)
     truth = pd.read_parquet(WORK / "results" / "survey" / "truth.parquet").set_index("id")
     chosen = np.random.default_rng(seed).choice(ids, size, replace=False)
@@ -105,7 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     base = build_pool()
-    labels = training_set(base, args.labels, seed=0)
+    labels = training_set(base, args.labels, min(args.sizes), seed=0)
     rows = []
     for n in args.sizes:
         window = pool_of(base, n)
