@@ -4,12 +4,13 @@
 PYTHON ?= python3
 VENV := .venv
 LS_VENV := .venv-labelstudio
+CHROMIUM := /usr/bin/chromium
 PIP_QUIET := --quiet --disable-pip-version-check
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: env demo test lint clean
 
-env: $(VENV)/.installed $(LS_VENV)/.installed
+env: $(VENV)/.installed $(LS_VENV)/.installed $(CHROMIUM)
 
 $(VENV)/.installed: envs/pipeline.txt pyproject.toml
 	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { \
@@ -23,6 +24,14 @@ $(LS_VENV)/.installed: envs/labelstudio.txt
 	$(PYTHON) -m venv $(LS_VENV)
 	$(LS_VENV)/bin/pip install $(PIP_QUIET) -r envs/labelstudio.txt
 	touch $@
+
+# Debian's chromium: the test that opens the labelling page drives it (Playwright's core).
+$(CHROMIUM):
+	@if [ "$$(id -u)" -eq 0 ]; then \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; \
+	else \
+	  echo "the labelling-page test needs Debian's chromium: sudo apt-get install chromium"; \
+	fi
 
 demo: $(VENV)/.installed
 	snakemake --profile profiles/default

@@ -79,6 +79,14 @@ def test_defaults_fill_nested_sections():
             r"features\.lines\.0 \(halpha\): expected blue band < core start",
         ),
         ({"features": {"map": {"method": "pca"}}}, r"features\.map\.method: 'pca' is not one"),
+        (
+            {"oracle": {"labelstudio": {"metadata": ["ra", "teff"]}}},
+            r"oracle\.labelstudio\.metadata: \['teff'\] are not in the pool catalogue",
+        ),
+        (
+            {"oracle": {"labelstudio": {"database": {"engine": "mysql"}}}},
+            r"oracle\.labelstudio\.database\.engine: 'mysql' is not one",
+        ),
     ],
 )
 def test_errors_name_the_key(config, message):
@@ -94,3 +102,17 @@ def test_config_command_checks_a_file(tmp_path):
     assert f"{bad}: invalid configuration" in result.stderr and "iterations" in result.stderr
     good = run_alspec("config", "--file", REPO / "config" / "config.yaml")
     assert yaml.safe_load(good.stdout)["model"]["architecture"] == "seed003"
+
+
+def test_later_config_files_override_earlier_ones_key_by_key(tmp_path):
+    overrides = tmp_path / "tiny.yaml"
+    overrides.write_text(yaml.safe_dump({"iterations": 2, "model": {"epochs": 4}}))
+    merged = cfg.load(REPO / "config" / "config.yaml", overrides)
+    demo = cfg.load(REPO / "config" / "config.yaml")
+    assert merged["iterations"] == 2 and merged["model"]["epochs"] == 4
+    assert merged["model"]["architecture"] == demo["model"]["architecture"]
+    assert cfg.setting(merged, "oracle.labelstudio.database.engine") == "sqlite"
+    with pytest.raises(cfg.ConfigError, match=r"oracle\.labelstudio\.colour: no such setting"):
+        cfg.setting(merged, "oracle.labelstudio.colour")
+    shown = run_alspec("config", "--file", overrides, "--get", "oracle.labelstudio.url")
+    assert shown.stdout == "http://127.0.0.1:8080\n"

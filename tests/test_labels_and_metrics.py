@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from alspec.labels import LabelError, check, merge, training_examples
+from alspec.labels import LabelError, check, merge, record, training_examples
 from alspec.metrics import binomial_interval, candidate_precision, pool_estimate, truth_scores
 
 CLASSES = ["other", "single_peak", "double_peak"]
@@ -99,3 +99,18 @@ def test_the_pool_sample_estimates_how_common_the_interesting_spectra_are():
     assert estimate["accuracy"] == pytest.approx(18 / 21)
     low, high = estimate["interest_fraction_interval"]
     assert (low, high) == pytest.approx(binomial_interval(3, 21, 0.95))
+
+
+def test_every_answer_lands_in_the_label_catalogue_once(tmp_path):
+    catalogue = tmp_path / "pool" / "labels.parquet"
+    first = pd.DataFrame({"id": ["a", "b"], "label": ["other", "unsure"], "batch": "cold_start"})
+    assert record(first, catalogue, "session one") == 2
+    again = first.assign(label=["single_peak", "unsure"], comment=["on second look", ""])
+    assert record(again, catalogue, "session one") == 2, "a batch pulled again replaces its rows"
+    later = pd.DataFrame({"id": ["a"], "label": ["other"], "batch": "cold_start"})
+    assert record(later, catalogue, "session two") == 3, "another session keeps its own"
+    table = pd.read_parquet(catalogue)
+    one = table[table["session"] == "session one"].set_index("id")
+    assert one.loc["a", "label"] == "single_peak" and one.loc["a", "comment"] == "on second look"
+    assert one.loc["b", "label"] == "unsure"
+    assert table["recorded_at"].notna().all()

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -10,9 +14,10 @@ from label_studio_sdk import LabelStudio
 
 from alspec.pool import open_store
 
-from conftest import CLASSES, TINY, free_port, project, run_alspec, snakemake
+from conftest import BIN, CLASSES, REPO, TINY, free_port, project, run_alspec
 
 pytestmark = pytest.mark.slow
+METADATA = ["ra", "dec", "subclass", "snrr"]
 
 
 def choose(label: str) -> list[dict]:
@@ -63,18 +68,37 @@ def oracle_args(step: str, server: dict, pool, tmp_path, batch: str) -> list:
             *common,
             "--window",
             pool / "window.zarr",
-            "--catalog",
-            pool / "catalog.parquet",
+            "--pool",
+            pool,
+            "--metadata",
+            *METADATA,
             "--url",
             server["url"],
             "--project",
             "round trip",
         ]
-    return ["pull", *common, "--out", tmp_path / "labels.parquet"]
+    return [
+        "pull",
+        *common,
+        "--catalogue",
+        tmp_path / "catalogue.parquet",
+        "--session",
+        "round trip",
+        "--out",
+        tmp_path / "labels.parquet",
+    ]
 
 
 def client_of(server: dict) -> LabelStudio:
     return LabelStudio(base_url=server["url"], api_key=server["token_file"].read_text().strip())
+
+
+def restart(server: dict) -> None:
+    """Stop and start the server on its data folder, as an admin would."""
+    script = REPO / "scripts" / "labelstudio"
+    for step in ("stop", "start"):
+        done = subprocess.run([script, step], env=server["env"], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_round_trip(labelstudio, pool, tmp_path):
@@ -87,16 +111,22 @@ def test_round_trip(labelstudio, pool, tmp_path):
     run_alspec(*oracle_args("push", labelstudio, pool, tmp_path, "iterations/0"))
     assert json.loads((tmp_path / "receipt.json").read_text()) == receipt
     client = client_of(labelstudio)
-    tasks = list(client.tasks.list(project=receipt["project"], fields="all"))
-    assert len(tasks) == 6
-    first = next(t for t in tasks if t.data["spectrum_id"] == query["id"][1])
+    tasks = sorted(client.tasks.list(project=receipt["project"], fields="all"), key=lambda t: t.id)
+    assert [t.data["spectrum_id"] for t in tasks] == list(query["id"]), "most uncertain first"
+    first = tasks[1]
     assert first.data["metadata"]["predicted"] == "single_peak"
+    assert set(first.data["metadata"]) == {*METADATA, "predicted", "probability"}
     assert len(first.data["window"]["flux"]) == 140
-    assert {"ra", "dec", "subclass", "snrr"} <= set(first.data["metadata"])
+    whole = first.data["spectrum"]
+    assert len(whole["flux"]) == len(whole["wavelength"]) > 3000, "the whole spectrum"
+    assert whole["wavelength"] == sorted(whole["wavelength"])
+    assert tasks[5].data["purpose"] == "performance estimate: a random candidate"
+    assert tasks[0].data["purpose"] == "the model is unsure"
 
     task_of = {spectrum: int(task) for task, spectrum in receipt["tasks"].items()}
     (guess,) = client.predictions.list(task=task_of[query["id"][1]])
     assert guess.result[0]["value"]["choices"] == ["single_peak"], "the model's guess is preset"
+    assert guess.score == pytest.approx(0.6)
     answers = dict(
         zip(
             query["id"],
@@ -115,6 +145,9 @@ def test_round_trip(labelstudio, pool, tmp_path):
     assert f"2 of 6 labelled: label the rest at {page}, then run again" in incomplete.stderr
     assert not (tmp_path / "labels.parquet").exists()
 
+    # The server restarts between push and pull: the batch and its answers survive.
+    restart(labelstudio)
+    client = client_of(labelstudio)
     spectra = list(answers)
     for spectrum in spectra[2:]:
         result = choose(answers[spectrum])
@@ -139,6 +172,15 @@ def test_round_trip(labelstudio, pool, tmp_path):
     assert labels.loc[spectra[2], "comment"] == "peaks look asymmetric"
     assert (labels["batch"] == "iterations/0").all()
     assert labels.loc[spectra[5], "reason"] == "random"
+    username = (labelstudio["token_file"].parent / "username").read_text().strip()
+    assert (labels["annotator"] == username).all()
+
+    # Every answer also lands in the pool's label catalogue; pulling again adds nothing.
+    run_alspec(*oracle_args("pull", labelstudio, pool, tmp_path, "iterations/0"))
+    catalogue = pd.read_parquet(tmp_path / "catalogue.parquet").set_index("id")
+    assert catalogue["label"].to_dict() == answers
+    assert (catalogue["session"] == "round trip").all()
+    assert catalogue.loc[spectra[2], "comment"] == "peaks look asymmetric"
 
 
 def test_unknown_class_is_rejected_with_the_task_id(labelstudio, pool, tmp_path):
@@ -163,7 +205,42 @@ def test_a_server_that_is_down_is_reported_with_the_fix(pool, tmp_path, labelstu
     assert "is not answering" in pushed.stderr and "scripts/labelstudio start" in pushed.stderr
 
 
-def test_the_workflow_waits_for_the_person_then_goes_on(labelstudio, tmp_path):
+def answer(client: LabelStudio, receipt_path: Path, truth: pd.Series) -> None:
+    """A person labels every task of the batch, rightly, one annotation at a time."""
+    receipt = json.loads(receipt_path.read_text())
+    for task, spectrum in receipt["tasks"].items():
+        client.annotations.create(id=int(task), result=choose(truth[spectrum]))
+
+
+def start_watch(workdir: Path, log: Path) -> subprocess.Popen:
+    """`alspec watch` as a user starts it in the project folder; polls rarely, so the
+    webhook is what wakes it."""
+    command = [
+        BIN / "alspec",
+        "watch",
+        "--configfile",
+        "config/config.yaml",
+        "tiny.yaml",
+        "--snakemake",
+        f"{BIN / 'snakemake'} --snakefile {REPO / 'Snakefile'} --cores 2",
+        "--poll",
+        "120",
+    ]
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(workdir)}
+    with open(log, "a") as out:
+        return subprocess.Popen(command, cwd=workdir, env=env, stdout=out, stderr=out)
+
+
+def wait_for(text: str, watch: subprocess.Popen, log: Path, seconds: float = 900) -> None:
+    """Wait until watch's output says `text`, as a person would watch the terminal."""
+    deadline = time.monotonic() + seconds
+    while text not in log.read_text():
+        assert watch.poll() is None, f"watch stopped early:\n{log.read_text()[-4000:]}"
+        assert time.monotonic() < deadline, f"no {text!r}:\n{log.read_text()[-4000:]}"
+        time.sleep(1)
+
+
+def test_watch_runs_two_iterations_as_a_person_labels(labelstudio, tmp_path):
     overrides = TINY | {
         "initial": {"size": 8},
         "oracle": {
@@ -171,25 +248,107 @@ def test_the_workflow_waits_for_the_person_then_goes_on(labelstudio, tmp_path):
             "truth": None,
             "labelstudio": {
                 "url": labelstudio["url"],
-                "project": "workflow",
+                "project": "watched session",
                 "token_file": str(labelstudio["token_file"]),
+                "metadata": ["ra", "dec", "subclass"],
             },
         },
     }
     project(tmp_path, overrides)
-    waiting = snakemake(tmp_path, "results/iterations/0/query.parquet")
-    assert waiting.returncode != 0
-    assert "0 of 8 labelled: label the rest at" in waiting.stdout + waiting.stderr
-    receipt = json.loads((tmp_path / "results/cold_start/batch.json").read_text())
-
-    truth = pd.read_parquet(tmp_path / "results/survey/truth.parquet").set_index("id")["label"]
+    results, log = tmp_path / "results", tmp_path / "watch.log"
     client = client_of(labelstudio)
-    for task, spectrum in receipt["tasks"].items():
-        client.annotations.create(id=int(task), result=choose(truth[spectrum]))
 
-    going_on = snakemake(tmp_path, "results/iterations/0/query.parquet")
-    assert going_on.returncode == 0, going_on.stderr[-3000:]
-    training_set = pd.read_parquet(tmp_path / "results/iterations/0/training_set.parquet")
-    assert len(training_set) == 8
-    assert (training_set.set_index("id")["label"] == truth[training_set["id"]]).all()
-    assert (tmp_path / "results/iterations/0/query.parquet").exists()
+    watch = start_watch(tmp_path, log)
+    try:
+        wait_for("batch cold_start: 0 of 8 labelled", watch, log)
+        receipt = results / "cold_start" / "batch.json"
+        pid = json.loads(receipt.read_text())["project"]
+        assert len(client.webhooks.list(project=pid)) == 1, "watch listens for answers"
+        truth = pd.read_parquet(results / "survey" / "truth.parquet").set_index("id")["label"]
+        answer(client, receipt, truth)
+        wait_for("batch iterations/0: 0 of ", watch, log)
+
+        # Ctrl-C while it waits: a clean stop, its webhook removed.
+        watch.send_signal(signal.SIGINT)
+        assert watch.wait(60) == 130
+        assert "alspec watch: stopped" in log.read_text()
+        assert "Traceback" not in log.read_text()
+        assert client.webhooks.list(project=pid) == []
+
+        answer(client, results / "iterations" / "0" / "batch.json", truth)
+        watch = start_watch(tmp_path, log)
+        wait_for("batch iterations/1: 0 of ", watch, log)
+        answer(client, results / "iterations" / "1" / "batch.json", truth)
+        assert watch.wait(900) == 0, log.read_text()[-4000:]
+    finally:
+        watch.kill()
+
+    output = log.read_text()
+    assert "0 of 8 labelled: label the rest at" in output, "the first run waited for the person"
+    assert "all 2 iterations done" in output
+    assert "polling instead" not in output
+    asked = pd.read_parquet(results / "iterations" / "0" / "labels.parquet")
+    training = pd.read_parquet(results / "iterations" / "1" / "training_set.parquet")
+    taught = asked.loc[asked["label"] != "unsure", "id"]
+    assert set(taught) <= set(training["id"]), "the answers reach the next training set"
+    assert (training.set_index("id")["label"] == truth[training["id"]]).all()
+    assert (results / "iterations" / "1" / "performance.json").exists()
+
+    catalogue = pd.read_parquet(results / "pool" / "labels.parquet")
+    assert set(catalogue["batch"]) == {"cold_start", "iterations/0", "iterations/1"}
+    assert (catalogue["session"] == "watched session").all()
+    username = (labelstudio["token_file"].parent / "username").read_text().strip()
+    assert (catalogue["annotator"] == username).all()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing: run `make env`")
+def test_the_labelling_page_shows_both_charts_the_metadata_and_the_guess(
+    labelstudio, pool, tmp_path
+):
+    from playwright.sync_api import sync_playwright
+
+    write_query(pool, tmp_path / "query.parquet", 30, 3)
+    run_alspec(*oracle_args("push", labelstudio, pool, tmp_path, "page"))
+    receipt = json.loads((tmp_path / "receipt.json").read_text())
+    task = sorted(map(int, receipt["tasks"]))[1]  # the model guessed single_peak, p = 0.6
+    secrets = labelstudio["token_file"].parent
+    url = labelstudio["url"]
+    flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    flags += ["--disable-component-update", "--disable-sync", "--no-first-run"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=flags)
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page.goto(f"{url}/user/login/")
+        page.fill("input[name=email]", (secrets / "username").read_text().strip())
+        page.fill("input[name=password]", (secrets / "password").read_text().strip())
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda address: "/user/login" not in address)
+        page.goto(f"{url}/projects/{receipt['project']}/data?tab=1&task={task}")
+        charts = page.locator(".htx-timeseries")
+        drawn = ".htx-timeseries-channel path[d*='L']"  # a line, not a marker
+        charts.nth(1).locator(drawn).first.wait_for(state="attached", timeout=60_000)
+        page.wait_for_timeout(1000)  # let the charts finish drawing for the screenshot
+        screenshot = REPO / "results" / "screenshots" / "labelling-page.png"
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=screenshot, full_page=True)
+
+        assert charts.count() == 2, "the whole spectrum and the window"
+        for chart in charts.all():
+            line = chart.locator(drawn).first.get_attribute("d")
+            assert line.count("L") > 100, "a drawn spectrum"
+        legends = page.locator(".htx-timeseries").all_inner_texts()
+        assert "whole spectrum" in legends[0] and "Hα window" in legends[1]
+        metadata = page.locator(".lsf-label-view__table, .ant-table").first.inner_text()
+        for field in [*METADATA, "predicted", "probability"]:
+            assert field in metadata
+        assert "single_peak" in metadata and "0.6" in metadata
+        chosen = page.locator(".lsf-choice", has=page.locator("input:checked"))
+        assert chosen.count() == 1 and chosen.inner_text().startswith("single_peak")
+        for key, name in enumerate([*CLASSES, "unsure"], start=1):
+            assert page.locator(".lsf-choice", has_text=name).first.inner_text() == f"{name}[{key}]"
+        assert page.locator("textarea, input[placeholder='Comment (optional)']").count() >= 1
+        browser.close()
+    assert screenshot.stat().st_size > 50_000

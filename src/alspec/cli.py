@@ -52,11 +52,16 @@ def _config_options(p: argparse.ArgumentParser) -> None:
     source.add_argument("--file", type=Path, help="YAML config file to check")
     source.add_argument("--json", help="config as JSON text (how the workflow records it)")
     p.add_argument("--out", type=Path, help="write the resolved config (YAML) here")
+    p.add_argument("--get", metavar="KEY", help="print one setting, e.g. oracle.labelstudio.url")
 
 
 @command("config", "validate a configuration, fill in defaults, print or write it", _config_options)
 def run_config(args: argparse.Namespace) -> None:
     resolved = cfg.load(args.file) if args.file else cfg.resolve(json.loads(args.json))
+    if args.get:
+        value = cfg.setting(resolved, args.get)
+        print(value if isinstance(value, str | int | float) else json.dumps(value))
+        return
     text = yaml.safe_dump(resolved, sort_keys=False)
     if args.out:
         write_text(text, args.out)
@@ -766,11 +771,18 @@ def _oracle_options(p: argparse.ArgumentParser, pushing: bool) -> None:
     p.add_argument("--token-file", type=Path, default=ls["token_file"])
     if pushing:
         p.add_argument("--window", type=Path, help="window store (labelstudio: shown on the page)")
-        p.add_argument("--catalog", type=Path, help="pool catalogue (labelstudio: metadata shown)")
+        p.add_argument("--pool", type=Path, help="pool folder (labelstudio: whole spectra shown)")
+        p.add_argument(
+            "--metadata", nargs="+", default=ls["metadata"], help="catalogue columns shown"
+        )
         p.add_argument("--url", default=ls["url"])
         p.add_argument("--project", default=ls["project"])
     else:
         p.add_argument("--truth", type=Path, help="truth table (simulated backend)")
+        p.add_argument(
+            "--catalogue", type=Path, help="the pool's label catalogue, to add the answers to"
+        )
+        p.add_argument("--session", default=ls["project"], help="learning session's name")
         p.add_argument("--out", type=Path, required=True)
 
 
@@ -784,11 +796,12 @@ def run_push(args: argparse.Namespace) -> None:
     else:
         from alspec.oracles import labelstudio
 
-        catalog = read_table(args.catalog)
+        if args.window is None or args.pool is None:
+            raise ValueError("push: the labelstudio oracle needs --window and --pool")
+        page = labelstudio.Page(args.window, args.pool, tuple(args.metadata))
         receipt = labelstudio.push(
             query,
-            args.window,
-            catalog,
+            page,
             args.batch,
             args.url,
             args.project,
@@ -823,6 +836,42 @@ def run_pull(args: argparse.Namespace) -> None:
     labels.check(answers, args.classes, f"answers to batch {args.batch}")
     write_table(answers, args.out)
     print(f"pull: {len(answers)} answers to batch {args.batch}")
+    if args.catalogue:
+        size = labels.record(answers, args.catalogue, args.session)
+        print(f"pull: the label catalogue {args.catalogue} holds {size} answers")
+
+
+def _watch_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--configfile",
+        type=Path,
+        nargs="+",
+        default=[Path("config/config.yaml")],
+        help="the workflow's config file(s), later ones overriding (passed on to Snakemake)",
+    )
+    p.add_argument(
+        "--snakemake",
+        default="snakemake --profile profiles/default",
+        help="how to run the workflow, e.g. 'snakemake --profile profiles/slurm'",
+    )
+    p.add_argument("--poll", type=float, default=30, help="seconds between checks")
+    p.add_argument("--port", type=int, default=0, help="webhook receiver's port (0: any free)")
+    p.add_argument("--token-file", type=Path, help="default: oracle.labelstudio.token_file")
+
+
+@command("watch", "wait for each batch to be labelled, then run the next iteration", _watch_options)
+def run_watch(args: argparse.Namespace) -> None:
+    import shlex
+
+    from alspec.watch import Workflow, watch
+
+    config = cfg.load(*args.configfile)
+    configfiles = tuple(map(str, args.configfile))
+    workflow = Workflow(
+        tuple(shlex.split(args.snakemake)), configfiles, Path("results"), config["iterations"]
+    )
+    token_file = args.token_file or config["oracle"]["labelstudio"]["token_file"]
+    watch(workflow, token_file, args.poll, args.port)
 
 
 def _evaluate_options(p: argparse.ArgumentParser) -> None:
@@ -935,9 +984,13 @@ def main(argv: list[str] | None = None) -> int:
     from alspec.labels import LabelError
     from alspec.oracles import BatchIncomplete, OracleUnavailable
     from alspec.pool import ReconciliationError
+    from alspec.watch import WorkflowFailed
 
     try:
         args.run(args)
+    except KeyboardInterrupt:
+        print(f"alspec {args.step}: stopped", file=sys.stderr)
+        return 130
     except BatchIncomplete as incomplete:
         print(f"alspec {args.step}: {incomplete}", file=sys.stderr)
         return 3
@@ -947,6 +1000,7 @@ def main(argv: list[str] | None = None) -> int:
         LabelError,
         OracleUnavailable,
         SchedulerUnavailable,
+        WorkflowFailed,
         FileNotFoundError,
         KeyError,
         ValueError,

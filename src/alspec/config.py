@@ -83,6 +83,13 @@ def check_consistency(config: dict[str, Any]) -> None:
         )
     if config["oracle"]["backend"] == "simulated" and not config["oracle"]["truth"]:
         raise ConfigError("oracle.truth: required when oracle.backend is 'simulated'")
+    catalogued = {"ra", "dec", *(key.lower() for key in config["pool"]["metadata"])}
+    shown = set(config["oracle"]["labelstudio"]["metadata"]) - catalogued
+    if shown:
+        raise ConfigError(
+            f"oracle.labelstudio.metadata: {sorted(shown)} are not in the pool catalogue,"
+            f" which holds {sorted(catalogued)} (pool.metadata, lower-cased)"
+        )
     grid = config["pool"]["grid"]
     if grid["stop"] <= grid["start"]:
         raise ConfigError("pool.grid: stop must be greater than start")
@@ -109,17 +116,37 @@ def _where(error: jsonschema.ValidationError) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "(top level)"
 
 
-def load(path: str | Path) -> dict[str, Any]:
-    """Read a YAML config file and resolve it; errors name the file and the key."""
-    path = Path(path)
-    try:
-        config = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise ConfigError(f"{path}: cannot read: {error}") from error
+def load(*paths: str | Path) -> dict[str, Any]:
+    """Read YAML config files, each updating the one before (as Snakemake's --configfile
+    does), and resolve the result; errors name the file and the key."""
+    config: dict[str, Any] = {}
+    for path in map(Path, paths):
+        try:
+            _update(config, yaml.safe_load(path.read_text()) or {})
+        except (OSError, yaml.YAMLError) as error:
+            raise ConfigError(f"{path}: cannot read: {error}") from error
     try:
         return resolve(config)
     except ConfigError as error:
-        raise ConfigError(f"{path}: {error}") from error
+        raise ConfigError(f"{', '.join(map(str, paths))}: {error}") from error
+
+
+def _update(config: dict[str, Any], overrides: dict[str, Any]) -> None:
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            _update(config[key], value)
+        else:
+            config[key] = value
+
+
+def setting(config: dict[str, Any], key: str) -> Any:
+    """The value at a dotted key such as "oracle.labelstudio.url"."""
+    value: Any = config
+    for i, part in enumerate(key.split(".")):
+        if not isinstance(value, dict) or part not in value:
+            raise ConfigError(f"{key}: no such setting (at {'.'.join(key.split('.')[: i + 1])})")
+        value = value[part]
+    return value
 
 
 @functools.cache

@@ -8,12 +8,17 @@ the spectrum is never asked again, but never train a model.
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
+from alspec.io import read_table, write_table
+
 UNSURE = "unsure"
 COLUMNS = ("id", "label", "comment", "annotator", "batch", "reason", "predicted")
+CATALOGUE_KEY = ["session", "batch", "id"]
 
 
 class LabelError(ValueError):
@@ -50,3 +55,21 @@ def training_examples(labels: pd.DataFrame, classes: Sequence[str]) -> pd.DataFr
     usable = labels.loc[labels["label"] != UNSURE, ["id", "label"]].copy()
     usable["target"] = usable["label"].map({c: i for i, c in enumerate(classes)})
     return usable.reset_index(drop=True)
+
+
+def record(answers: pd.DataFrame, catalogue: str | Path, session: str) -> int:
+    """Add a batch's answers to the pool's label catalogue (seed 003 NFR3), which outlives
+    this run: every label with its comment, batch, annotator and time, for a later learning
+    session or another model. Pulling a batch again replaces its rows. Returns the
+    catalogue's size."""
+    catalogue = Path(catalogue)
+    catalogue.parent.mkdir(parents=True, exist_ok=True)
+    now = pd.Timestamp.now(tz="UTC").floor("s")
+    new = normalise(answers).assign(session=session, recorded_at=now)
+    with open(catalogue.with_name(f".{catalogue.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two pulls at once must not lose each other's rows
+        old = [read_table(catalogue)] if catalogue.exists() else []
+        combined = pd.concat([*old, new], ignore_index=True)
+        combined = combined.drop_duplicates(CATALOGUE_KEY, keep="last")
+        write_table(combined, catalogue)
+    return len(combined)

@@ -1,5 +1,7 @@
 # Asking and answering are two rules: a person may take days. `pull` fails with
-# "k of n labelled: ..." until the batch is complete; run the workflow again then.
+# "k of n labelled: ..." until the batch is complete; run the workflow again then (or let
+# `alspec watch` do it). Every answer also lands in the pool's label catalogue, which
+# outlives the run (results/pool/labels.parquet; no rule owns it).
 
 
 rule push:
@@ -15,6 +17,8 @@ rule push:
         url=config["oracle"]["labelstudio"]["url"],
         project=config["oracle"]["labelstudio"]["project"],
         token_file=config["oracle"]["labelstudio"]["token_file"],
+        metadata=config["oracle"]["labelstudio"]["metadata"],
+        pool=lambda wildcards, input: os.path.dirname(input.catalog),
     log:
         "results/logs/push/{batch}.log",
     conda:
@@ -22,8 +26,8 @@ rule push:
     shell:
         "alspec push --backend {params.backend} --query {input.query} --batch {wildcards.batch}"
         " --receipt {output.receipt} --classes {params.classes} --window {input.window}"
-        " --catalog {input.catalog} --url {params.url:q} --project {params.project:q}"
-        " --token-file {params.token_file:q} > {log} 2>&1"
+        " --pool {params.pool} --metadata {params.metadata} --url {params.url:q}"
+        " --project {params.project:q} --token-file {params.token_file:q} > {log} 2>&1"
 
 
 rule pull:
@@ -38,6 +42,8 @@ rule pull:
         classes=config["classes"],
         token_file=config["oracle"]["labelstudio"]["token_file"],
         truth=truth_option,
+        catalogue=f"{POOL}/labels.parquet",
+        session=config["oracle"]["labelstudio"]["project"],
     log:
         "results/logs/pull/{batch}.log",
     conda:
@@ -45,4 +51,5 @@ rule pull:
     shell:
         "alspec pull --backend {params.backend} --query {input.query} --batch {wildcards.batch}"
         " --receipt {input.receipt} --classes {params.classes} {params.truth}"
-        " --token-file {params.token_file:q} --out {output} 2>&1 | tee {log}"
+        " --token-file {params.token_file:q} --catalogue {params.catalogue}"
+        " --session {params.session:q} --out {output} 2>&1 | tee {log}"

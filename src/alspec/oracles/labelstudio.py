@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -22,10 +23,11 @@ from label_studio_sdk import LabelStudio
 from alspec.formats import plain_value
 from alspec.labels import UNSURE, LabelError, normalise
 from alspec.oracles import BatchIncomplete, OracleUnavailable
-from alspec.pool import BOOKKEEPING, select
+from alspec.pool import BOOKKEEPING, open_pool, select
+from alspec.query import COLD_START, POOL_SAMPLE, RANDOM, UNCERTAIN
 
 TOKEN_VARIABLE = "LABEL_STUDIO_API_KEY"
-LABEL_FROM, COMMENT_FROM, SPECTRUM_TO = "label", "comment", "window"
+LABEL_FROM, COMMENT_FROM, SPECTRUM_TO, WHOLE_TO = "label", "comment", "window", "spectrum"
 
 
 def read_token(token_file: str | Path) -> str:
@@ -54,17 +56,32 @@ def connect(url: str, token_file: str | Path) -> LabelStudio:
     return LabelStudio(base_url=url, api_key=read_token(token_file))
 
 
+PURPOSES = {
+    UNCERTAIN: "the model is unsure",
+    RANDOM: "performance estimate: a random candidate",
+    POOL_SAMPLE: "performance estimate: a random spectrum of the pool",
+    COLD_START: "first batch: a random spectrum",
+}
+
+
 def labelling_config(classes: Sequence[str]) -> str:
-    """The page: the window as a zoomable chart, the metadata, one hotkey per class."""
+    """The page (FR8-FR10): the whole spectrum and the window as the model sees it, as
+    zoomable charts with values on hover, the metadata, one hotkey per class plus
+    "unsure", a comment box. Label Studio shares one wavelength axis between the charts,
+    set by the last: the whole spectrum opens on the window, its overview shows it all."""
     choices = "\n".join(
         f'    <Choice value={quoteattr(name)} hotkey="{key}"/>'
         for key, name in zip([*range(1, 10), 0], [*classes, UNSURE], strict=False)
     )
     return f"""<View>
-  <Header value="Spectrum $spectrum_id ($reason)"/>
+  <Header value="Spectrum $spectrum_id: $purpose"/>
+  <TimeSeries name="{WHOLE_TO}" value="$spectrum" valueType="json" timeColumn="wavelength"
+              overviewWidth="100%">
+    <Channel column="flux" legend="whole spectrum as observed: drag the band below to move"/>
+  </TimeSeries>
   <TimeSeries name="{SPECTRUM_TO}" value="$window" valueType="json" timeColumn="wavelength"
               overviewWidth="100%">
-    <Channel column="flux" legend="normalised flux in the window"/>
+    <Channel column="flux" legend="Hα window, normalised, as the model sees it"/>
   </TimeSeries>
   <Table name="metadata" value="$metadata"/>
   <Choices name="{LABEL_FROM}" toName="{SPECTRUM_TO}" choice="single-radio" showInline="true"
@@ -86,23 +103,61 @@ def find_or_create_project(client: LabelStudio, title: str, classes: Sequence[st
     return client.projects.create(title=title, label_config=config, maximum_annotations=1).id
 
 
+def metadata_table(catalog: pd.DataFrame, fields: Sequence[str], source: str) -> pd.DataFrame:
+    """The catalogue columns shown on the page (config oracle.labelstudio.metadata)."""
+    missing = [f for f in fields if f not in catalog.columns]
+    if missing:
+        shown = sorted(set(catalog.columns) - set(BOOKKEEPING) - {"id"})
+        raise KeyError(f"oracle.labelstudio.metadata: {missing} not in {source}; it holds {shown}")
+    return catalog.set_index("id")[list(fields)]
+
+
+def chart(wavelength: np.ndarray, flux: np.ndarray) -> dict[str, list[float]]:
+    """A spectrum as the chart's JSON: the finite points only (JSON has no NaN), 5 digits."""
+    finite = np.isfinite(flux)
+    return {
+        "wavelength": np.round(wavelength[finite], 2).tolist(),
+        "flux": [float(f"{v:.5g}") for v in flux[finite]],
+    }
+
+
+def whole_spectra(pool_dir: str | Path, ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The queried spectra as ingested (the pool's grid), in the order of `ids`."""
+    catalog = pd.read_parquet(Path(pool_dir) / "catalog.parquet", columns=["id"])
+    position = pd.Series(np.arange(len(catalog)), index=catalog["id"])
+    rows = position.loc[list(ids)].to_numpy()
+    spectra = open_pool(pool_dir).isel(spectrum=rows)
+    return spectra.wavelength.values, spectra.flux.values
+
+
 def tasks(
-    query: pd.DataFrame, window_store: str | Path, catalog: pd.DataFrame, batch: str
+    query: pd.DataFrame,
+    window_store: str | Path,
+    pool_dir: str | Path,
+    metadata_fields: Sequence[str],
+    batch: str,
 ) -> list[dict]:
-    """One task per queried spectrum, in query order, with the model's guess pre-selected."""
-    windows = select([window_store], list(query["id"]))
-    wavelength = np.round(windows.window_wavelength.values, 2).tolist()
-    metadata = catalog.set_index("id").drop(columns=BOOKKEEPING, errors="ignore")
+    """One task per queried spectrum, in query order (the most uncertain first), with the
+    model's guess pre-selected and the estimation samples marked as such."""
+    ids = list(query["id"])
+    windows = select([window_store], ids)
+    grid, whole = whole_spectra(pool_dir, ids)
+    catalog_path = Path(pool_dir) / "catalog.parquet"
+    metadata = metadata_table(pd.read_parquet(catalog_path), metadata_fields, str(catalog_path))
     result = []
-    for row, flux in zip(query.itertuples(index=False), windows.flux.values, strict=True):
-        meta = metadata.loc[row.id].to_dict() if row.id in metadata.index else {}
+    for row, window, spectrum in zip(
+        query.itertuples(index=False), windows.flux.values, whole, strict=True
+    ):
+        meta = metadata.loc[row.id].to_dict()
         meta |= {"predicted": row.predicted, "probability": row.probability}
         data = {
             "spectrum_id": row.id,
             "batch": batch,
             "reason": row.reason,
+            "purpose": PURPOSES.get(row.reason, row.reason),
             "score": float(row.score),
-            "window": {"wavelength": wavelength, "flux": np.round(flux, 4).tolist()},
+            "window": chart(windows.window_wavelength.values, window),
+            "spectrum": chart(grid, spectrum),
             "metadata": {key: plain_value(value) for key, value in meta.items()},
         }
         known = isinstance(row.predicted, str)
@@ -122,10 +177,19 @@ def _prediction(label: str, probability: float, batch: str) -> dict:
     return {"model_version": batch, "score": float(probability), "result": [choice]}
 
 
+@dataclass(frozen=True)
+class Page:
+    """What a task shows: the window store, the pool (whole spectra, catalogue) and the
+    catalogue columns of config oracle.labelstudio.metadata."""
+
+    window_store: Path
+    pool_dir: Path
+    metadata: tuple[str, ...]
+
+
 def push(
     query: pd.DataFrame,
-    window_store: str | Path,
-    catalog: pd.DataFrame,
+    page: Page,
     batch: str,
     url: str,
     project: str,
@@ -142,14 +206,16 @@ def push(
             "delete those tasks or name another project in oracle.labelstudio.project"
         )
     if not existing:
+        batch_tasks = tasks(query, page.window_store, page.pool_dir, page.metadata, batch)
         response = client.projects.import_tasks(
-            id=project_id, request=tasks(query, window_store, catalog, batch), return_task_ids=True
+            id=project_id, request=batch_tasks, return_task_ids=True
         )
         existing = dict(zip(response.task_ids, query["id"], strict=True))
     return {
         "backend": "labelstudio",
         "url": url,
         "project": project_id,
+        "project_title": project,
         "batch": batch,
         "tasks": {str(task): spectrum for task, spectrum in existing.items()},
     }
@@ -163,29 +229,40 @@ def _batch_tasks(client: LabelStudio, project_id: int, batch: str) -> dict[int, 
     }
 
 
+def labelling_page(receipt: dict) -> str:
+    return f"{receipt['url'].rstrip('/')}/projects/{receipt['project']}/data"
+
+
+def _exported(client: LabelStudio, receipt: dict) -> list[dict]:
+    """The batch's tasks with their annotations, as Label Studio exports them."""
+    task_ids = [int(t) for t in receipt["tasks"]]
+    chunks = client.projects.exports.download_sync(
+        id=receipt["project"], export_type="JSON", download_all_tasks=True, ids=task_ids
+    )
+    return [task for task in json.loads(b"".join(chunks)) if str(task["id"]) in receipt["tasks"]]
+
+
+def progress(receipt: dict, token_file: str | Path) -> tuple[int, int]:
+    """How many of the batch's tasks have an answer, of how many."""
+    client = connect(receipt["url"], token_file)
+    answered = sum(1 for task in _exported(client, receipt) if _latest(task))
+    return answered, len(receipt["tasks"])
+
+
 def pull(
     receipt: dict, query: pd.DataFrame, classes: Sequence[str], token_file: str | Path
 ) -> pd.DataFrame:
     """The batch's answers; the latest annotation of a task wins."""
     client = connect(receipt["url"], token_file)
-    task_ids = [int(t) for t in receipt["tasks"]]
-    exported = json.loads(
-        b"".join(
-            client.projects.exports.download_sync(
-                id=receipt["project"], export_type="JSON", download_all_tasks=True, ids=task_ids
-            )
-        )
-    )
+    exported = [task for task in _exported(client, receipt) if _latest(task)]
+    if len(exported) < len(receipt["tasks"]):
+        raise BatchIncomplete(len(exported), len(receipt["tasks"]), labelling_page(receipt))
+    annotators = {user.id: user.email or user.username for user in client.users.list()}
     answers = [
-        _answer(task, classes) | {"id": receipt["tasks"][str(task["id"])]}
+        _answer(task, classes, annotators) | {"id": receipt["tasks"][str(task["id"])]}
         for task in exported
-        if str(task["id"]) in receipt["tasks"] and _latest(task)
     ]
-    if len(answers) < len(task_ids):
-        page = f"{receipt['url'].rstrip('/')}/projects/{receipt['project']}/data"
-        raise BatchIncomplete(len(answers), len(task_ids), page)
-    answered = pd.DataFrame(answers)
-    labels = query.drop(columns=["label"], errors="ignore").merge(answered, on="id")
+    labels = query.drop(columns=["label"], errors="ignore").merge(pd.DataFrame(answers), on="id")
     return normalise(labels.assign(batch=receipt["batch"]))
 
 
@@ -194,8 +271,9 @@ def _latest(task: dict) -> dict | None:
     return max(submitted, key=lambda a: (a.get("updated_at") or "", a["id"]), default=None)
 
 
-def _answer(task: dict, classes: Sequence[str]) -> dict[str, str]:
-    """The label and comment of a task's latest annotation, checked against the config."""
+def _answer(task: dict, classes: Sequence[str], annotators: dict[int, str]) -> dict[str, str]:
+    """The label, comment and annotator of a task's latest annotation, checked against
+    the labelling config (the server accepts any choice)."""
     annotation = _latest(task)
     allowed = {*classes, UNSURE}
     label, comment = None, ""
@@ -216,8 +294,6 @@ def _answer(task: dict, classes: Sequence[str]) -> dict[str, str]:
             )
     if label is None:
         raise LabelError(f"Label Studio task {task['id']}: an annotation without a class")
-    return {
-        "label": label,
-        "comment": comment,
-        "annotator": str(annotation.get("completed_by", "")),
-    }
+    who = annotation.get("completed_by")
+    who = who.get("id") if isinstance(who, dict) else who
+    return {"label": label, "comment": comment, "annotator": annotators.get(who, str(who))}
