@@ -197,6 +197,16 @@ def test_unknown_class_is_rejected_with_the_task_id(labelstudio, pool, tmp_path)
     assert f"Label Studio task {task}: answer ['be_star'] is not one of" in pulled.stderr
 
 
+def test_a_request_the_server_refuses_is_one_clear_line(labelstudio, pool, tmp_path):
+    write_query(pool, tmp_path / "query.parquet", 40, 1)
+    args = oracle_args("push", labelstudio, pool, tmp_path, "iterations/9")
+    args[args.index("--project") + 1] = "ab"  # Label Studio wants 3 characters or more
+    pushed = run_alspec(*args, check=False)
+    assert pushed.returncode == 1 and "Traceback" not in pushed.stderr
+    assert "Label Studio refused to open project 'ab' (HTTP 400)" in pushed.stderr
+    assert "at least 3 characters" in pushed.stderr
+
+
 def test_a_server_that_is_down_is_reported_with_the_fix(pool, tmp_path, labelstudio):
     write_query(pool, tmp_path / "query.parquet", 20, 2)
     down = labelstudio | {"url": f"http://127.0.0.1:{free_port()}"}

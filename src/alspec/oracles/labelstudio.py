@@ -8,9 +8,10 @@ returns the label table, or raises `BatchIncomplete` while answers are missing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -19,6 +20,7 @@ import httpx
 import numpy as np
 import pandas as pd
 from label_studio_sdk import LabelStudio
+from label_studio_sdk.core.api_error import ApiError
 
 from alspec.formats import plain_value
 from alspec.labels import UNSURE, LabelError, normalise
@@ -62,6 +64,22 @@ PURPOSES = {
     POOL_SAMPLE: "performance estimate: a random spectrum of the pool",
     COLD_START: "first batch: a random spectrum",
 }
+
+
+class Refused(ValueError):
+    """Label Studio refused a request; the message gives its reason."""
+
+
+@contextlib.contextmanager
+def refusals(what: str) -> Iterator[None]:
+    """Turn the SDK's ApiError into one line saying what was refused and why."""
+    try:
+        yield
+    except ApiError as error:
+        body = error.body if isinstance(error.body, dict) else {"detail": error.body}
+        reason = body.get("validation_errors") or body.get("detail") or body
+        message = f"Label Studio refused to {what} (HTTP {error.status_code}): {reason}"
+        raise Refused(message) from None
 
 
 def labelling_config(classes: Sequence[str]) -> str:
@@ -198,8 +216,9 @@ def push(
 ) -> dict[str, object]:
     """Import the batch unless the project already holds it (a rerun must not duplicate it)."""
     client = connect(url, token_file)
-    project_id = find_or_create_project(client, project, classes)
-    existing = _batch_tasks(client, project_id, batch)
+    with refusals(f"open project {project!r}"):
+        project_id = find_or_create_project(client, project, classes)
+        existing = _batch_tasks(client, project_id, batch)
     if existing and set(existing.values()) != set(query["id"]):
         raise ValueError(
             f"Label Studio project {project!r} already holds batch {batch} with other spectra: "
@@ -207,9 +226,10 @@ def push(
         )
     if not existing:
         batch_tasks = tasks(query, page.window_store, page.pool_dir, page.metadata, batch)
-        response = client.projects.import_tasks(
-            id=project_id, request=batch_tasks, return_task_ids=True
-        )
+        with refusals(f"import batch {batch}"):
+            response = client.projects.import_tasks(
+                id=project_id, request=batch_tasks, return_task_ids=True
+            )
         existing = dict(zip(response.task_ids, query["id"], strict=True))
     return {
         "backend": "labelstudio",
@@ -236,10 +256,13 @@ def labelling_page(receipt: dict) -> str:
 def _exported(client: LabelStudio, receipt: dict) -> list[dict]:
     """The batch's tasks with their annotations, as Label Studio exports them."""
     task_ids = [int(t) for t in receipt["tasks"]]
-    chunks = client.projects.exports.download_sync(
-        id=receipt["project"], export_type="JSON", download_all_tasks=True, ids=task_ids
-    )
-    return [task for task in json.loads(b"".join(chunks)) if str(task["id"]) in receipt["tasks"]]
+    with refusals(f"export batch {receipt['batch']} of project {receipt['project']}"):
+        chunks = b"".join(
+            client.projects.exports.download_sync(
+                id=receipt["project"], export_type="JSON", download_all_tasks=True, ids=task_ids
+            )
+        )
+    return [task for task in json.loads(chunks) if str(task["id"]) in receipt["tasks"]]
 
 
 def progress(receipt: dict, token_file: str | Path) -> tuple[int, int]:
