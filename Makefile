@@ -4,19 +4,19 @@
 PYTHON ?= python3
 VENV := .venv
 LS_VENV := .venv-labelstudio
-CHROMIUM := /usr/bin/chromium
 PIP_QUIET := --quiet --disable-pip-version-check
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: env demo test lint clean
+.PHONY: env debian demo test lint clean
 
-env: $(VENV)/.installed $(LS_VENV)/.installed $(CHROMIUM)
+env: $(VENV)/.installed $(LS_VENV)/.installed debian
 
-$(VENV)/.installed: envs/pipeline.txt pyproject.toml
+$(VENV)/.installed: envs/pipeline.txt envs/pipeline-nodeps.txt pyproject.toml
 	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { \
 	  echo "Python's venv module is missing: apt-get install python3-venv"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_QUIET) -r envs/pipeline.txt
+	$(VENV)/bin/pip install $(PIP_QUIET) --no-deps -r envs/pipeline-nodeps.txt
 	$(VENV)/bin/pip install $(PIP_QUIET) --no-deps -e .
 	touch $@
 
@@ -25,12 +25,16 @@ $(LS_VENV)/.installed: envs/labelstudio.txt
 	$(LS_VENV)/bin/pip install $(PIP_QUIET) -r envs/labelstudio.txt
 	touch $@
 
-# Debian's chromium: the test that opens the labelling page drives it (Playwright's core).
-$(CHROMIUM):
-	@if [ "$$(id -u)" -eq 0 ]; then \
-	  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; \
+# Debian packages the tests use: chromium (the labelling-page test drives it through
+# Playwright's core) and a single-node Slurm (scripts/slurm). Installed when run as root.
+DEBIAN_PACKAGES := chromium munge slurmctld slurmd slurm-client
+debian:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" -eq 0 ]; then \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
 	else \
-	  echo "the labelling-page test needs Debian's chromium: sudo apt-get install chromium"; \
+	  echo "some tests need Debian packages: sudo apt-get install" $$missing; \
 	fi
 
 demo: $(VENV)/.installed
