@@ -139,9 +139,11 @@ def chart(wavelength: np.ndarray, flux: np.ndarray) -> dict[str, list[float]]:
     }
 
 
-def whole_spectra(pool_dir: str | Path, ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The queried spectra as ingested (the pool's grid), in the order of `ids`."""
-    catalog = pd.read_parquet(Path(pool_dir) / "catalog.parquet", columns=["id"])
+def whole_spectra(
+    pool_dir: str | Path, catalog: pd.DataFrame, ids: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The queried spectra as ingested (the pool's grid), in the order of `ids`; rows of
+    `open_pool` follow the pool's `catalog`."""
     position = pd.Series(np.arange(len(catalog)), index=catalog["id"])
     rows = position.loc[list(ids)].to_numpy()
     spectra = open_pool(pool_dir).isel(spectrum=rows)
@@ -159,9 +161,10 @@ def tasks(
     model's guess pre-selected and the estimation samples marked as such."""
     ids = list(query["id"])
     windows = select([window_store], ids)
-    grid, whole = whole_spectra(pool_dir, ids)
     catalog_path = Path(pool_dir) / "catalog.parquet"
-    metadata = metadata_table(pd.read_parquet(catalog_path), metadata_fields, str(catalog_path))
+    catalog = pd.read_parquet(catalog_path)
+    grid, whole = whole_spectra(pool_dir, catalog, ids)
+    metadata = metadata_table(catalog, metadata_fields, str(catalog_path))
     result = []
     for row, window, spectrum in zip(
         query.itertuples(index=False), windows.flux.values, whole, strict=True
