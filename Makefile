@@ -1,7 +1,9 @@
 # Two commands on a fresh machine (Debian 12, Python 3.11):
 #   make demo   builds the environment, simulates a small survey, runs three iterations
 #   make test   builds the environments and runs the tests
+# On a cluster's GPU nodes: `make env GPU=1` (TensorFlow with CUDA, envs/pipeline-gpu.txt).
 PYTHON ?= python3
+GPU ?= 0
 VENV := .venv
 LS_VENV := .venv-labelstudio
 PIP_QUIET := --quiet --disable-pip-version-check
@@ -18,6 +20,10 @@ $(VENV)/.installed: envs/pipeline.txt envs/pipeline-nodeps.txt pyproject.toml
 	$(VENV)/bin/pip install $(PIP_QUIET) -r envs/pipeline.txt
 	$(VENV)/bin/pip install $(PIP_QUIET) --no-deps -r envs/pipeline-nodeps.txt
 	$(VENV)/bin/pip install $(PIP_QUIET) --no-deps -e .
+ifeq ($(GPU),1)
+	$(VENV)/bin/pip uninstall $(PIP_QUIET) --yes tensorflow-cpu
+	$(VENV)/bin/pip install $(PIP_QUIET) -r envs/pipeline-gpu.txt
+endif
 	touch $@
 
 $(LS_VENV)/.installed: envs/labelstudio.txt

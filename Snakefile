@@ -31,7 +31,7 @@ rule all:
         expand(
             f"{ITERATION}/{{output}}",
             n=range(config["iterations"]),
-            output=["performance.json", "config.yaml"],
+            output=["performance.json", "config.yaml", "provenance.json"],
         ),
         f"{POOL}/features.zarr",
     default_target: True

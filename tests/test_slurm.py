@@ -3,6 +3,7 @@ single-node Slurm that scripts/slurm brings up (and stops) around the test."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -14,12 +15,11 @@ from conftest import BIN, REPO, TINY, project
 
 pytestmark = pytest.mark.slow
 SLURMCTLD = Path("/usr/sbin/slurmctld")
-# This one node has 2 cores, no GPU and no accounting: small jobs on partition debug, the
-# training job without its GPU request, job states from squeue (sacct needs accounting).
+# This one node has 2 cores, a pretend GPU and no accounting: small jobs, job states from
+# squeue (sacct needs accounting). Partitions come from the environment, as on a cluster.
 ONE_NODE = [
     "--jobs", "2",
-    "--default-resources", "slurm_partition=debug", "mem_mb=1000", "runtime=10",
-    "--set-resources", "train:gres=none",
+    "--default-resources", "mem_mb=1000", "runtime=10",
     "--slurm-status-command", "squeue",
     "--slurm-init-seconds-before-status-checks", "2",
     "--latency-wait", "5",
@@ -51,6 +51,7 @@ def test_two_iterations_run_as_slurm_jobs(slurm, tmp_path):
         *ONE_NODE,
     ]  # fmt: skip
     env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    env |= {"ALSPEC_SLURM_PARTITION": "debug", "ALSPEC_SLURM_GPU_PARTITION": "gpu"}
     run = subprocess.run(
         list(map(str, command)), capture_output=True, text=True, env=env, timeout=2400
     )
@@ -58,8 +59,15 @@ def test_two_iterations_run_as_slurm_jobs(slurm, tmp_path):
     output = run.stdout + run.stderr
     job = r"submitted with SLURM jobid \d+ \(log: \S+/slurm_logs/rule_(\w+)/"
     submitted = set(re.findall(job, output))
-    every_step = {"simulate", "ingest", "gather", "window", "features", "cold_start", "push"}
-    every_step |= {"pull", "training_set", "train", "predict", "query", "evaluate"}
+    every_step = {"simulate", "ingest", "gather", "window", "features", "cold_start"}
+    every_step |= {"train", "predict", "gather_predictions", "query", "evaluate", "provenance"}
     assert every_step <= submitted, f"not run as Slurm jobs: {every_step - submitted}"
+    assert not {"push", "pull"} & submitted, "Label Studio is asked from where snakemake runs"
     for n in (0, 1):
-        assert (tmp_path / "results" / "iterations" / str(n) / "performance.json").exists()
+        iteration = tmp_path / "results" / "iterations" / str(n)
+        assert (iteration / "performance.json").exists()
+        training = json.loads((iteration / "training.json").read_text())
+        assert training["job"]["slurm_partition"] == "gpu", "the GPU partition, for one GPU"
+        assert training["device"] == "CPU", "this node's GPU is pretend: TensorFlow says so"
+        trained_on = json.loads((iteration / "provenance.json").read_text())["trained_on"]
+        assert trained_on["slurm_job"] == training["job"]["slurm_job"]

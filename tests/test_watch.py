@@ -30,6 +30,7 @@ def test_an_answered_batch_runs_the_next_iteration_up_to_its_batch():
     assert workflow.targets("cold_start") == ["results/iterations/0/batch.json"]
     assert workflow.targets("iterations/1") == [
         "results/iterations/1/performance.json",
+        "results/iterations/1/provenance.json",
         "results/iterations/2/batch.json",
     ]
     assert workflow.targets("iterations/2") == [], "after the last batch, the whole workflow"

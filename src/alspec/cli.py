@@ -528,16 +528,20 @@ def run_train(args: argparse.Namespace) -> None:
     import os
 
     from alspec import labels
+    from alspec.cluster import this_job
     from alspec.io import atomic_output
     from alspec.training import checkpoint_name
 
     cnn = args.type == "cnn"
     examples = labels.training_examples(read_table(args.training_set), args.classes)
     x, y = _labelled_inputs(args.inputs, examples, cnn)
+    device = "CPU"
     if cnn:
         from alspec import models
 
         models.use_threads(args.threads)
+        device = models.device()
+        print(f"train: TensorFlow runs on {device}", flush=True)
         fitting = models.Fitting(
             args.epochs,
             args.batch_size,
@@ -586,11 +590,13 @@ def run_train(args: argparse.Namespace) -> None:
         "examples": {c: int((y == i).sum()) for i, c in enumerate(args.classes)},
         "type": args.type,
         "threads": args.threads,
+        "device": device,
+        "job": this_job(os.environ),
     }
     write_json(report, args.report)
     f1 = report["validation_f1"]
     print(
-        f"train: {args.type} on {len(y)} labels ({report['balance']}),"
+        f"train: {args.type} on {len(y)} labels ({report['balance']}) on {device},"
         f" validation F1 {'n/a' if f1 is None else f'{f1:.3f}'}"
     )
 
@@ -645,10 +651,12 @@ def load_classifier(path: Path, classes: list[str], members: int, seed: int):
 def run_predict(args: argparse.Namespace) -> None:
     from alspec.inference import predict_pool
 
+    device = "CPU"
     if args.model.suffix == ".keras":
         from alspec import models
 
         models.use_threads(args.threads)
+        device = models.device()
     elif args.model.suffix != ".joblib":
         raise ValueError(f"--model {args.model}: expected a .keras (CNN) or .joblib model")
     proba = load_classifier(args.model, args.classes, args.committee_members, args.seed)
@@ -656,7 +664,9 @@ def run_predict(args: argparse.Namespace) -> None:
     n = predict_pool(
         proba, args.inputs, args.classes, args.out, args.block_size, args.part, args.parts, cnn
     )
-    print(f"predicted {n} spectra (part {args.part + 1} of {args.parts}) into {args.out}")
+    print(
+        f"predicted {n} spectra (part {args.part + 1} of {args.parts}) on {device} into {args.out}"
+    )
 
 
 def _gather_predictions_options(p: argparse.ArgumentParser) -> None:
@@ -923,6 +933,56 @@ def run_evaluate(args: argparse.Namespace) -> None:
         )
     write_json(report, args.out)
     print(summary_line(report))
+
+
+def _named_path(text: str) -> tuple[str, Path]:
+    name, separator, path = text.partition("=")
+    if not separator or not name or not path:
+        raise argparse.ArgumentTypeError(f"expected NAME=PATH, got {text!r}")
+    return name, Path(path)
+
+
+def _provenance_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--iteration", type=int, required=True)
+    p.add_argument("--config-json", required=True, help="the resolved config, as JSON text")
+    p.add_argument("--query-seed", type=int, required=True, help="the seed of this batch")
+    for option, what in (("--input", "an input"), ("--product", "a product")):
+        p.add_argument(
+            option,
+            type=_named_path,
+            action="append",
+            default=[],
+            metavar="NAME=PATH",
+            help=f"{what} of the iteration to checksum (a file or a Zarr store)",
+        )
+    p.add_argument("--training-report", type=Path, required=True, help="training.json")
+    p.add_argument("--repository", type=Path, required=True, help="the workflow's git checkout")
+    p.add_argument("--out", type=Path, required=True)
+
+
+@command(
+    "provenance",
+    "record what an iteration was made from: config, versions, commit, seeds, checksums",
+    _provenance_options,
+)
+def run_provenance(args: argparse.Namespace) -> None:
+    from alspec import provenance
+
+    record = provenance.record(
+        args.iteration,
+        cfg.resolve(json.loads(args.config_json)),
+        args.query_seed,
+        dict(args.input),
+        dict(args.product),
+        read_json(args.training_report),
+        args.repository,
+    )
+    write_json(record, args.out)
+    commit = record["git"]["commit"] or "no git checkout"
+    print(
+        f"provenance of iteration {args.iteration}: commit {commit},"
+        f" {len(record['inputs']) + len(record['products'])} checksums, into {args.out}"
+    )
 
 
 def summary_line(report: dict) -> str:

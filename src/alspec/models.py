@@ -63,6 +63,16 @@ def use_threads(threads: int) -> None:
         tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
 
 
+def device() -> str:
+    """Where TensorFlow runs the model: the first GPU it sees, else "CPU". A GPU job
+    that says CPU lacks the CUDA build of TensorFlow (envs/pipeline-gpu.txt) or its GPU."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "CPU"
+    name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "unnamed")
+    return f"{gpus[0].name.removeprefix('/physical_device:')} ({name})"
+
+
 def make_deterministic(seed: int) -> None:
     """Same inputs, same seed, same thread count: bitwise-identical weights."""
     keras.utils.set_random_seed(seed)

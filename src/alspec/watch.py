@@ -21,6 +21,7 @@ from alspec.io import read_json
 from alspec.oracles import OracleUnavailable
 
 ACTIONS = ["ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED"]
+ITERATION_RECORDS = ("performance.json", "provenance.json")  # what makes an iteration done
 
 
 class WorkflowFailed(RuntimeError):
@@ -51,12 +52,12 @@ class Workflow:
         return waiting[0] if waiting else None
 
     def targets(self, batch: str) -> list[str]:
-        """What to build once `batch` is answered: its iteration's metrics and the next
-        batch; after the last batch, the whole workflow (its default target)."""
+        """What to build once `batch` is answered: its iteration's metrics and record and
+        the next batch; after the last batch, the whole workflow (its default target)."""
         n = -1 if batch == "cold_start" else int(batch.split("/")[-1])
         if n + 1 >= self.iterations:
             return []
-        done = [f"results/iterations/{n}/performance.json"] if n >= 0 else []
+        done = [f"results/iterations/{n}/{name}" for name in ITERATION_RECORDS if n >= 0]
         return [*done, f"results/iterations/{n + 1}/batch.json"]
 
     def run(self, targets: Sequence[str]) -> int:

@@ -3,6 +3,7 @@ import glob
 import json
 import shlex
 
+from alspec.cluster import job_resources, slurm_placement
 from alspec.config import check_consistency
 
 check_consistency(config)
@@ -44,6 +45,17 @@ COMMITTEE = config["query"]["strategy"] in ("vote_entropy", "kl_divergence", "ba
 PREDICT_PARTS = range(config["model"]["predict_jobs"])
 
 
+# Where each step's Slurm job runs (config slurm, or $ALSPEC_SLURM_*); rules take
+# **CPU_JOB or **gpu_job(step) as resources; other executors ignore them.
+PLACEMENT = slurm_placement(config["slurm"], os.environ)
+CPU_JOB = job_resources(PLACEMENT)
+
+
+def gpu_job(step):
+    """A step of the CNN asks for config slurm.gpus[step] GPUs; scikit-learn models none."""
+    return job_resources(PLACEMENT, config["slurm"]["gpus"][step] if CNN else 0)
+
+
 def model_inputs(wildcards):
     """What the model reads: the CNN the pool's windows (and an external set's, for
     training), a scikit-learn model the pool's features."""
@@ -61,6 +73,11 @@ def committee_option(wildcards):
     if CNN:
         return f"--committee-members {committee['members']}"
     return "--committee-models " + " ".join(committee["models"])
+
+
+def query_seed(wildcards):
+    """Each iteration draws its batch's random sample with its own seed."""
+    return config["query"]["seed"] + int(wildcards.n)
 
 
 def held_out_input(wildcards):
@@ -111,7 +128,11 @@ def truth_option(wildcards, input):
 def dask_options(wildcards):
     """Where a Dask step runs (config dask), as `alspec` options."""
     dask = config["dask"]
-    slurm = shlex.quote(json.dumps(dask["slurm"]))
+    workers = dask["slurm"] | {
+        "queue": dask["slurm"]["queue"] or PLACEMENT["partition"],
+        "account": dask["slurm"]["account"] or PLACEMENT["account"],
+    }
+    slurm = shlex.quote(json.dumps(workers))
     return f"--scheduler {shlex.quote(dask['scheduler'])} --slurm-options {slurm}"
 
 

@@ -17,6 +17,8 @@ rule evaluate:
         held_out=held_out_option,
     log:
         "results/logs/evaluate/{n}.log",
+    resources:
+        **CPU_JOB,
     conda:
         ENV
     shell:
@@ -39,3 +41,38 @@ rule iteration_config:
         ENV
     shell:
         "alspec config --json {params.settings:q} --out {output} > {log} 2>&1"
+
+
+rule provenance:
+    input:
+        unpack(held_out_input),
+        store=lambda wildcards: model_inputs(wildcards)[0],
+        training_set=f"{ITERATION}/training_set.parquet",
+        training_report=f"{ITERATION}/training.json",
+        predictions=f"{ITERATION}/predictions.parquet",
+        query=f"{ITERATION}/query.parquet",
+        candidates=f"{ITERATION}/candidates.parquet",
+        labels=f"{ITERATION}/labels.parquet",
+    output:
+        f"{ITERATION}/provenance.json",
+    params:
+        settings=json.dumps(config, sort_keys=True),
+        query_seed=query_seed,
+        held_out=lambda wildcards, input: (
+            f"--input held_out={input.held_out}" if "held_out" in input.keys() else ""
+        ),
+        repository=workflow.basedir,
+    log:
+        "results/logs/provenance/{n}.log",
+    resources:
+        **CPU_JOB,
+    conda:
+        ENV
+    shell:
+        "alspec provenance --iteration {wildcards.n} --config-json {params.settings:q}"
+        " --query-seed {params.query_seed} --input store={input.store}"
+        " --input training_set={input.training_set} {params.held_out}"
+        " --product predictions={input.predictions} --product query={input.query}"
+        " --product candidates={input.candidates} --product labels={input.labels}"
+        " --training-report {input.training_report} --repository {params.repository:q}"
+        " --out {output} > {log} 2>&1"

@@ -15,6 +15,8 @@ rule window:
         dask=dask_options,
     log:
         "results/logs/window.log",
+    resources:
+        **CPU_JOB,
     threads: 2
     conda:
         ENV
@@ -40,6 +42,8 @@ rule features:
         dask=dask_options,
     log:
         "results/logs/features.log",
+    resources:
+        **CPU_JOB,
     threads: 2
     conda:
         ENV

@@ -12,6 +12,8 @@ rule cold_start:
         held_out=held_out_option,
     log:
         "results/logs/cold_start.log",
+    resources:
+        **CPU_JOB,
     conda:
         ENV
     shell:
@@ -35,6 +37,8 @@ rule transfer:
         window=config["window"],
     log:
         "results/logs/transfer.log",
+    resources:
+        **CPU_JOB,
     conda:
         ENV
     shell:
@@ -81,6 +85,8 @@ rule train:
         committee=lambda wildcards: "" if CNN else committee_option(wildcards),
     log:
         "results/logs/train/{n}.log",
+    resources:
+        **gpu_job("train"),
     threads: 2
     conda:
         ENV
@@ -111,6 +117,8 @@ rule predict:
         seed=config["model"]["seed"],
     log:
         "results/logs/predict/{n}-{part}.log",
+    resources:
+        **gpu_job("predict"),
     threads: 2
     conda:
         ENV
@@ -127,6 +135,8 @@ rule gather_predictions:
         f"{ITERATION}/predictions.parquet",
     log:
         "results/logs/gather_predictions/{n}.log",
+    resources:
+        **CPU_JOB,
     conda:
         ENV
     shell:
@@ -156,9 +166,11 @@ rule query:
         random_sample_size=config["query"]["random_sample_size"],
         pool_sample_size=config["query"]["pool_sample_size"],
         held_out=held_out_option,
-        seed=lambda wildcards: config["query"]["seed"] + int(wildcards.n),
+        seed=query_seed,
     log:
         "results/logs/query/{n}.log",
+    resources:
+        **CPU_JOB,
     conda:
         ENV
     shell:

@@ -2,6 +2,12 @@
 # "k of n labelled: ..." until the batch is complete; run the workflow again then (or let
 # `alspec watch` do it). Every answer also lands in the pool's label catalogue, which
 # outlives the run (results/pool/labels.parquet; no rule owns it).
+# Both run where snakemake runs, which reaches Label Studio; compute nodes may not.
+
+
+localrules:
+    push,
+    pull,
 
 
 rule push:

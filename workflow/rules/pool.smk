@@ -11,6 +11,8 @@ checkpoint shard_lists:
         shard_size=config["pool"]["shard_size"],
     log:
         "results/logs/shard_lists.log",
+    resources:
+        **CPU_JOB,
     conda:
         ENV
     shell:
@@ -29,6 +31,7 @@ rule ingest:
     log:
         "results/logs/ingest/{shard}.log",
     resources:
+        **CPU_JOB,
         mem_mb=2000,
     conda:
         ENV
@@ -46,6 +49,8 @@ rule gather:
         quarantine=f"{POOL}/quarantine.parquet",
     log:
         "results/logs/gather.log",
+    resources:
+        **CPU_JOB,
     conda:
         ENV
     shell:

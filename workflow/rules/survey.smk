@@ -11,6 +11,8 @@ rule simulate:
         seed=config["simulate"]["seed"],
     log:
         "results/logs/simulate.log",
+    resources:
+        **CPU_JOB,
     threads: 2
     conda:
         ENV
