@@ -1,0 +1,126 @@
+"""Anomaly mode (seed 004, Astronomaly): unsupervised anomaly scores, re-ranked by what
+this astronomer finds relevant.
+
+A detector scores every spectrum's features (higher: more anomalous, on [0, 1]). The
+expert gives relevance U from 0 (boring) to 5 (very interesting) to the top of the
+ranking; a random forest predicts U for the whole pool; eq. 1-3 then lower the score
+near spectra found irrelevant and keep it where no label is near:
+
+    S^ = S tanh(delta - 1 + arctanh(U~)),  U~ = eps1 + eps2 U / Umax,  delta = exp(alpha d / d0)
+
+with d the distance in feature space to the nearest labelled spectrum and d0 the mean
+of d over the pool. A labelled spectrum (d = 0) gets S U~; one far from every label, S.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+from sklearn.ensemble import IsolationForest, RandomForestRegressor
+from sklearn.neighbors import LocalOutlierFactor
+
+DETECTORS = ("isolation_forest", "lof")
+
+
+def detector_scores(
+    features: np.ndarray, method: str, seed: int = 0, neighbours: int = 20, threads: int = 1
+) -> np.ndarray:
+    """Anomaly score of each row of `features` (n, k) by `method` (DETECTORS), scaled onto
+    [0, 1] with 1 the most anomalous: both detectors' own scores are higher for more
+    normal points, so they are negated before scaling."""
+    if method == "isolation_forest":
+        forest = IsolationForest(random_state=seed, n_jobs=threads).fit(features)
+        normality = forest.score_samples(features)
+    elif method == "lof":
+        lof = LocalOutlierFactor(n_neighbors=min(neighbours, len(features) - 1), n_jobs=threads)
+        lof.fit(features)
+        normality = lof.negative_outlier_factor_
+    else:
+        raise ValueError(f"unknown anomaly detector {method!r}; known: {', '.join(DETECTORS)}")
+    return min_max(-normality)
+
+
+def min_max(values: np.ndarray) -> np.ndarray:
+    """`values` scaled onto [0, 1] (all zeros when they are all equal)."""
+    low, high = float(np.min(values)), float(np.max(values))
+    if high == low:
+        return np.zeros(len(values))
+    return (values - low) / (high - low)
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """The constants of eq. 1-3 (seed 004's defaults)."""
+
+    alpha: float = 1.0
+    epsilon1: float = 0.1
+    epsilon2: float = 0.85
+    maximum: float = 5.0
+
+
+def trained_score(
+    score: np.ndarray,
+    relevance: np.ndarray,
+    distance: np.ndarray,
+    mean_distance: float,
+    constants: Relevance = Relevance(),
+) -> np.ndarray:
+    """Eq. 1-3: the anomaly score `score` (S) weighted by the (predicted) relevance U at
+    `distance` (d) from the nearest labelled spectrum, d0 = `mean_distance`."""
+    normalised = constants.epsilon1 + constants.epsilon2 * relevance / constants.maximum
+    penalty = np.exp(constants.alpha * distance / mean_distance)
+    return score * np.tanh(penalty - 1 + np.arctanh(normalised))
+
+
+def nearest_labelled_distance(features: np.ndarray, labelled: np.ndarray) -> np.ndarray:
+    """Euclidean distance from each row of `features` to its nearest labelled row
+    (`labelled`: their indices), by a KD-tree as in seed 004 §2.3."""
+    distance, _ = cKDTree(features[labelled]).query(features, k=1)
+    return distance
+
+
+def rerank(
+    features: np.ndarray,
+    score: np.ndarray,
+    labelled: np.ndarray,
+    relevance: np.ndarray,
+    constants: Relevance = Relevance(),
+    seed: int = 0,
+    threads: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The trained score of every row, and the relevance the forest predicts for it.
+
+    `labelled` are the indices of the rows the expert scored, `relevance` their scores
+    (0..constants.maximum). A random forest regressor (100 trees, seed 004 §2.3) learns
+    U from their features; a labelled row keeps the expert's own U.
+    """
+    labelled = np.asarray(labelled)
+    forest = RandomForestRegressor(n_estimators=100, random_state=seed, n_jobs=threads)
+    forest.fit(features[labelled], relevance)
+    predicted = forest.predict(features)
+    predicted[labelled] = relevance
+    distance = nearest_labelled_distance(features, labelled)
+    mean_distance = float(distance.mean()) or 1.0  # every row labelled: d = 0 everywhere
+    return trained_score(score, predicted, distance, mean_distance, constants), predicted
+
+
+def ranking(score: np.ndarray) -> np.ndarray:
+    """Row indices from the most to the least anomalous (ties in row order)."""
+    return np.argsort(-score, kind="stable")
+
+
+def rank_weighted_score(is_target: np.ndarray, n: int) -> float:
+    """Eq. 4-5: RWS(N) of a ranked list, `is_target[i]` true when the object at rank i
+    (0-based) is one of the anomalies sought; weights N + 1 - i over the top N."""
+    top = np.asarray(is_target[:n], dtype=float)
+    weights = n + 1 - np.arange(1, len(top) + 1)
+    return float(weights @ top / (n * (n + 1) / 2))
+
+
+def recall_by_index(is_target: np.ndarray) -> np.ndarray:
+    """The fraction of the anomalies sought found among the first 1, 2, ... of the
+    ranking (seed 004 §4's recall against the index in the ranked list)."""
+    found = np.cumsum(np.asarray(is_target, dtype=int))
+    return found / max(int(found[-1]) if len(found) else 0, 1)
