@@ -3,6 +3,8 @@
     snakemake --profile profiles/default                  # iterations 0 .. iterations-1, evaluated
     snakemake results/iterations/3/query.parquet ...      # iterations 0 to 3 and nothing more
 
+config `mode` picks classification (seeds 001-003) or anomaly ranking (seed 004).
+
 Rules hold the wiring; every step is one `alspec <step>` command (see `alspec --help`).
 """
 
@@ -22,6 +24,7 @@ include: "workflow/rules/survey.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/learning.smk"
+include: "workflow/rules/anomaly.smk" if ANOMALY else "workflow/rules/classification.smk"
 include: "workflow/rules/oracle.smk"
 include: "workflow/rules/evaluation.smk"
 

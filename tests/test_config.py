@@ -87,6 +87,16 @@ def test_defaults_fill_nested_sections():
             {"oracle": {"labelstudio": {"database": {"engine": "mysql"}}}},
             r"oracle\.labelstudio\.database\.engine: 'mysql' is not one",
         ),
+        ({"mode": "clustering"}, r"mode: 'clustering' is not one of"),
+        (
+            {"mode": "anomaly", "anomaly": {"relevance": {"epsilon2": 0.95}}},
+            r"anomaly\.relevance: epsilon1 \+ epsilon2 must stay below 1",
+        ),
+        (
+            {"mode": "anomaly", "anomaly": {"relevance_of": {"double_peak": 7}}},
+            r"anomaly\.relevance_of: \{'double_peak': 7\} above relevance\.maximum 5",
+        ),
+        ({"slurm": {"gpus": {"train": -1}}}, r"slurm\.gpus\.train: -1 is less than the minimum"),
     ],
 )
 def test_errors_name_the_key(config, message):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -196,3 +197,36 @@ def test_a_scikit_learn_committee_with_a_held_out_set_and_parallel_inference(tmp
     assert report["pool_sample"]["sample_size"] == 10
     training = yaml.safe_load((iteration / "training.json").read_text())
     assert training["models"] == ["random_forest", "knn"]
+
+
+def test_anomaly_mode_asks_the_top_of_the_ranking_and_relearns_it(tmp_path):
+    """Seed 004's loop on the tiny survey: the simulated expert finds double peaks most
+    relevant (5), single peaks somewhat (3), the rest not at all."""
+    anomaly = {"detector": "lof", "neighbours": 20, "candidates": 30}
+    project(tmp_path, TINY | {"mode": "anomaly", "anomaly": anomaly, "query": {"batch_size": 10}})
+    run = snakemake(tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    truth = pd.read_parquet(tmp_path / "results" / "survey" / "truth.parquet").set_index("id")
+    scores = pd.read_parquet(tmp_path / "results" / "pool" / "anomaly_scores.parquet")
+    assert len(scores) == 300 and scores["score"].between(0, 1).all()
+    first = read(tmp_path, 0, "query.parquet")
+    top = scores.sort_values("score", ascending=False)["id"].head(10)
+    assert list(first["id"]) == list(top), "iteration 0 asks the detector's top 10"
+    answers = read(tmp_path, 0, "labels.parquet")
+    relevance = {"other": "0", "single_peak": "3", "double_peak": "5"}
+    assert (
+        answers.set_index("id")["label"] == truth.loc[answers["id"], "label"].map(relevance)
+    ).all()
+    assert len(read(tmp_path, 1, "training_set.parquet")) == 10
+    second = read(tmp_path, 1, "query.parquet")
+    assert len(second) == 10 and not set(second["id"]) & set(first["id"]), "nothing asked twice"
+    ranked = read(tmp_path, 1, "predictions.parquet")
+    assert list(ranked["rank"]) == list(range(1, 301))
+    asked = ranked.set_index("id").loc[answers["id"]]
+    expected = asked["score"] * (0.1 + 0.85 * answers.set_index("id")["label"].astype(float) / 5)
+    np.testing.assert_allclose(asked["trained_score"], expected.loc[asked.index]), "S U~"
+    report = yaml.safe_load((tmp_path / "results/iterations/1/performance.json").read_text())
+    assert set(report["after"]) == {"single_peak", "double_peak"}
+    assert report["training_set_size"] == 10 and report["batch_relevance"]["mean"] is not None
+    assert "RWS" in run.stdout + run.stderr, "evaluate prints its summary"
+    assert (tmp_path / "results/iterations/1/provenance.json").exists()

@@ -24,6 +24,23 @@ from sklearn.neighbors import LocalOutlierFactor
 DETECTORS = ("isolation_forest", "lof")
 
 
+def relevance_levels(maximum: int = 5) -> list[str]:
+    """The answers the expert may give, as labels: "0" .. "maximum"."""
+    return [str(level) for level in range(maximum + 1)]
+
+
+def prepared(matrix: np.ndarray) -> np.ndarray:
+    """Features ready for distances: a column's missing values (a line outside the
+    spectrum) set to its median, then every column scaled to zero mean and unit
+    variance, so that no feature outweighs the others by its unit."""
+    matrix = np.array(matrix, dtype=np.float64)
+    medians = np.nanmedian(matrix, axis=0)
+    missing = np.isnan(matrix)
+    matrix[missing] = np.take(np.nan_to_num(medians), np.nonzero(missing)[1])
+    spread = matrix.std(axis=0)
+    return (matrix - matrix.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+
+
 def detector_scores(
     features: np.ndarray, method: str, seed: int = 0, neighbours: int = 20, threads: int = 1
 ) -> np.ndarray:
@@ -124,3 +141,18 @@ def recall_by_index(is_target: np.ndarray) -> np.ndarray:
     ranking (seed 004 §4's recall against the index in the ranked list)."""
     found = np.cumsum(np.asarray(is_target, dtype=int))
     return found / max(int(found[-1]) if len(found) else 0, 1)
+
+
+def class_ranking_scores(ranked_classes: np.ndarray, classes: list[str]) -> dict[str, dict]:
+    """For each of `classes`, sought among a ranked list's true classes: RWS(N) and the
+    recall after N, with N the number of its members (seed 004 §4's natural choice)."""
+    scores = {}
+    for name in classes:
+        is_member = ranked_classes == name
+        n = int(is_member.sum())
+        scores[name] = {
+            "n": n,
+            "rws": rank_weighted_score(is_member, n) if n else None,
+            "recall": float(recall_by_index(is_member)[n - 1]) if n else None,
+        }
+    return scores

@@ -364,7 +364,7 @@ def _classes_option(p: argparse.ArgumentParser) -> None:
 
 
 def _training_set_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("labels", nargs="+", type=Path, help="label tables, oldest first")
+    p.add_argument("labels", nargs="*", type=Path, help="label tables, oldest first (or none)")
     _classes_option(p)
     _held_out_option(p)
     p.add_argument("--out", type=Path, required=True)
@@ -771,6 +771,143 @@ def run_query(args: argparse.Namespace) -> None:
     print(f"query ({args.strategy}): {len(batch)} spectra to label; {len(found)} candidates")
 
 
+# --- anomaly mode (seed 004) ----------------------------------------------------------------
+
+
+def _pool_features(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The pool's ids and its features (PCA, line measurements), ready for distances."""
+    from alspec.anomaly import prepared
+    from alspec.classifiers import feature_matrix
+    from alspec.pool import open_store
+
+    features = open_store(path)
+    if "pca" not in features:
+        raise ValueError(f"{path}: not a features store (no `pca`); run `alspec features`")
+    ids = np.array([str(i) for i in features.id.values], dtype=object)
+    return ids, prepared(feature_matrix(features))
+
+
+def _detect_options(p: argparse.ArgumentParser) -> None:
+    anomaly = cfg.default("anomaly")
+    p.add_argument("--features", type=Path, required=True, help="the pool's features.zarr")
+    p.add_argument("--detector", choices=["isolation_forest", "lof"], default=anomaly["detector"])
+    p.add_argument("--neighbours", type=int, default=anomaly["neighbours"], help="LOF's")
+    p.add_argument("--seed", type=int, default=anomaly["seed"])
+    p.add_argument("--out", type=Path, required=True, help="table of id, score")
+    _threads_option(p)
+
+
+@command("detect", "score every spectrum's anomaly from its features (0..1)", _detect_options)
+def run_detect(args: argparse.Namespace) -> None:
+    from alspec.anomaly import detector_scores
+
+    ids, matrix = _pool_features(args.features)
+    score = detector_scores(
+        matrix, args.detector, args.seed, args.neighbours, threads=args.threads or -1
+    )
+    write_table(pd.DataFrame({"id": ids, "score": score}), args.out)
+    top = ", ".join(ids[np.argsort(-score)[:3]])
+    print(f"detect: {args.detector} on {len(ids)} spectra, {matrix.shape[1]} features; top: {top}")
+
+
+def _rank_options(p: argparse.ArgumentParser) -> None:
+    anomaly = cfg.default("anomaly")
+    relevance = anomaly["relevance"]
+    p.add_argument("--features", type=Path, required=True, help="the pool's features.zarr")
+    p.add_argument("--scores", type=Path, required=True, help="the detector's scores")
+    p.add_argument("--training-set", type=Path, required=True, help="relevance answers so far")
+    for name in ("alpha", "epsilon1", "epsilon2"):
+        p.add_argument(f"--{name}", type=float, default=relevance[name])
+    p.add_argument("--maximum", type=int, default=relevance["maximum"], help="Umax")
+    p.add_argument("--batch-size", type=int, default=cfg.default("query", "batch_size"))
+    p.add_argument("--candidates-size", type=int, default=anomaly["candidates"])
+    p.add_argument("--seed", type=int, default=anomaly["seed"])
+    p.add_argument("--out", type=Path, required=True, help="the ranked pool")
+    p.add_argument("--query", type=Path, required=True, help="the batch to ask")
+    p.add_argument("--candidates", type=Path, required=True, help="the top of the ranking")
+    p.add_argument("--report", type=Path, required=True, help="what the relevance forest saw")
+    _threads_option(p)
+
+
+def ranked_outputs(
+    pool: pd.DataFrame, answered: set[str], batch_size: int, top: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(the pool ranked, the batch to ask, the candidates) from `pool` (id, score,
+    relevance, trained_score): the batch is the top of the ranking not yet answered."""
+    ranked = pool.sort_values("trained_score", ascending=False, kind="stable")
+    ranked = ranked.assign(rank=np.arange(1, len(ranked) + 1)).reset_index(drop=True)
+    asked = ranked.loc[~ranked["id"].isin(answered)].head(batch_size)
+    predicted = asked["relevance"].round().astype("Int64").astype(str).replace("<NA>", "")
+    query = pd.DataFrame(
+        {
+            "id": asked["id"],
+            "score": asked["trained_score"],
+            "reason": "top_ranked",
+            "predicted": predicted,
+        }
+    )
+    return ranked, query.reset_index(drop=True), ranked.head(top)
+
+
+@command("rank", "re-rank the pool by anomaly and learned relevance; ask the top", _rank_options)
+def run_rank(args: argparse.Namespace) -> None:
+    import os
+
+    from alspec import anomaly
+    from alspec.cluster import this_job
+    from alspec.labels import UNSURE, check
+
+    ids, matrix = _pool_features(args.features)
+    scores = read_table(args.scores, required=("id", "score")).set_index("id")["score"]
+    missing = set(ids) - set(scores.index)
+    if missing:
+        raise ValueError(
+            f"{args.scores}: no score for {len(missing)} spectra, e.g. {sorted(missing)[:3]}"
+        )
+    score = scores.reindex(ids).to_numpy()
+    answers = read_table(args.training_set, required=("id", "label"))
+    check(answers, anomaly.relevance_levels(args.maximum), str(args.training_set))
+    given = answers.loc[answers["label"] != UNSURE]
+    rows = pd.Index(ids).get_indexer(given["id"])
+    if (rows < 0).any():
+        raise ValueError(
+            f"{args.training_set}: {int((rows < 0).sum())} answers are not in the pool"
+        )
+    relevance = given["label"].astype(float).to_numpy()
+    constants = anomaly.Relevance(args.alpha, args.epsilon1, args.epsilon2, args.maximum)
+    if len(rows):
+        trained, predicted = anomaly.rerank(
+            matrix, score, rows, relevance, constants, args.seed, args.threads or -1
+        )
+    else:  # nothing answered yet: the detector's ranking
+        trained, predicted = score.copy(), np.full(len(ids), np.nan)
+    pool = pd.DataFrame(
+        {"id": ids, "score": score, "relevance": predicted, "trained_score": trained}
+    )
+    ranked, query, top = ranked_outputs(
+        pool, set(answers["id"]), args.batch_size, args.candidates_size
+    )
+    write_table(ranked, args.out)
+    write_table(query, args.query)
+    write_table(top, args.candidates)
+    report = {
+        "type": "relevance_forest",
+        "labels": len(rows),
+        "relevance": {
+            level: int((given["label"] == level).sum()) for level in sorted(set(given["label"]))
+        },
+        "constants": vars(constants),
+        "device": "CPU",
+        "job": this_job(os.environ),
+        "threads": args.threads,
+    }
+    write_json(report, args.report)
+    print(
+        f"rank: {len(ids)} spectra re-ranked from {len(rows)} relevance answers;"
+        f" asking the top {len(query)} not yet answered"
+    )
+
+
 def _oracle_options(p: argparse.ArgumentParser, pushing: bool) -> None:
     ls = cfg.default("oracle", "labelstudio")
     p.add_argument("--backend", choices=["simulated", "labelstudio"], required=True)
@@ -789,6 +926,12 @@ def _oracle_options(p: argparse.ArgumentParser, pushing: bool) -> None:
         p.add_argument("--project", default=ls["project"])
     else:
         p.add_argument("--truth", type=Path, help="truth table (simulated backend)")
+        p.add_argument(
+            "--relevance-of",
+            nargs="+",
+            metavar="CLASS=RELEVANCE",
+            help="anomaly mode, simulated backend: answer each truth class's relevance",
+        )
         p.add_argument(
             "--catalogue", type=Path, help="the pool's label catalogue, to add the answers to"
         )
@@ -838,7 +981,8 @@ def run_pull(args: argparse.Namespace) -> None:
 
         if args.truth is None:
             raise ValueError("pull: the simulated oracle needs --truth (oracle.truth)")
-        answers = simulated.pull(query, args.truth, args.batch)
+        relevance_of = dict(item.split("=", 1) for item in args.relevance_of or [])
+        answers = simulated.pull(query, args.truth, args.batch, relevance_of or None)
     else:
         from alspec.oracles import labelstudio
 
@@ -985,8 +1129,52 @@ def run_provenance(args: argparse.Namespace) -> None:
     )
 
 
+def _evaluate_ranking_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--iteration", type=int, required=True)
+    p.add_argument("--scores", type=Path, required=True, help="the detector's scores")
+    p.add_argument("--ranked", type=Path, required=True, help="the re-ranked pool")
+    p.add_argument("--labels", type=Path, required=True, help="the answers to this batch")
+    p.add_argument("--training-set", type=Path, required=True)
+    p.add_argument("--truth", type=Path, help="truth table: rank-weighted scores per class")
+    p.add_argument("--common", default="other", help="the truth's class that is no anomaly")
+    p.add_argument("--out", type=Path, required=True)
+
+
+@command(
+    "evaluate-ranking",
+    "anomaly mode: relevance of the batch; RWS and recall per class before and after",
+    _evaluate_ranking_options,
+)
+def run_evaluate_ranking(args: argparse.Namespace) -> None:
+    from alspec.anomaly import class_ranking_scores
+
+    answers = read_table(args.labels, required=("id", "label"))
+    given = answers.loc[answers["label"] != "unsure", "label"].astype(int)
+    report = {
+        "mode": "anomaly",
+        "iteration": args.iteration,
+        "training_set_size": len(read_table(args.training_set)),
+        "batch_relevance": {
+            "mean": float(given.mean()) if len(given) else None,
+            "counts": {str(k): int(v) for k, v in given.value_counts().sort_index().items()},
+        },
+    }
+    if args.truth:
+        truth = read_table(args.truth, required=("id", "label")).set_index("id")["label"]
+        raw = read_table(args.scores, required=("id", "score"))
+        raw = raw.sort_values("score", ascending=False, kind="stable")
+        ranked = read_table(args.ranked, required=("id", "trained_score"))
+        classes = sorted(set(truth) - {args.common})
+        report["before"] = class_ranking_scores(truth.reindex(raw["id"]).to_numpy(), classes)
+        report["after"] = class_ranking_scores(truth.reindex(ranked["id"]).to_numpy(), classes)
+    write_json(report, args.out)
+    print(summary_line(report))
+
+
 def summary_line(report: dict) -> str:
     """One line per iteration: the numbers an astronomer watches."""
+    if report.get("mode") == "anomaly":
+        return anomaly_summary_line(report)
     estimate = report["candidate_precision"]
     line = f"iteration {report['iteration']}: {report['training_set_size']} labels, "
     line += f"{report['candidates']} candidates"
@@ -1003,6 +1191,21 @@ def summary_line(report: dict) -> str:
             scores = report[key]
             f1 = ", ".join(f"{c} {scores['per_class'][c]['f1']:.2f}" for c in scores["interest"])
             line += f"; F1 on {against}: {f1}"
+    return line
+
+
+def anomaly_summary_line(report: dict) -> str:
+    """An anomaly-mode iteration: the batch's relevance, each class's RWS before/after."""
+    mean = report["batch_relevance"]["mean"]
+    line = f"iteration {report['iteration']}: {report['training_set_size']} relevance answers"
+    line += f", batch relevance {'n/a' if mean is None else f'{mean:.1f}'}"
+    if "after" in report:
+        rws = ", ".join(
+            f"{c} {report['before'][c]['rws']:.2f} -> {s['rws']:.2f}"
+            for c, s in report["after"].items()
+            if s["rws"] is not None
+        )
+        line += f"; RWS(N = class size) before -> after relevance learning: {rws}"
     return line
 
 

@@ -81,6 +81,21 @@ def check_consistency(config: dict[str, Any]) -> None:
             "initial.source 'external' trains on windows: model.type must be 'cnn'"
             f" (it is {config['model']['type']!r}, which reads the pool's features)"
         )
+    if config["mode"] == "anomaly":
+        anomaly = config["anomaly"]
+        if anomaly["relevance"]["epsilon1"] + anomaly["relevance"]["epsilon2"] >= 1:
+            raise ConfigError(
+                "anomaly.relevance: epsilon1 + epsilon2 must stay below 1 (arctanh of the"
+                " normalised relevance diverges at 1)"
+            )
+        too_high = {
+            c: u for c, u in anomaly["relevance_of"].items() if u > anomaly["relevance"]["maximum"]
+        }
+        if too_high:
+            raise ConfigError(
+                f"anomaly.relevance_of: {too_high} above relevance.maximum"
+                f" {anomaly['relevance']['maximum']}"
+            )
     if config["oracle"]["backend"] == "simulated" and not config["oracle"]["truth"]:
         raise ConfigError("oracle.truth: required when oracle.backend is 'simulated'")
     catalogued = {"ra", "dec", *(key.lower() for key in config["pool"]["metadata"])}

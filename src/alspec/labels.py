@@ -46,7 +46,8 @@ def normalise(labels: pd.DataFrame) -> pd.DataFrame:
 
 def merge(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """All answers so far, one per spectrum; a later table's answer replaces an earlier one."""
-    combined = pd.concat([normalise(t) for t in tables], ignore_index=True)
+    empty = pd.DataFrame(columns=list(COLUMNS))  # no table yet: no answers
+    combined = pd.concat([normalise(t) for t in [empty, *tables]], ignore_index=True)
     return combined.drop_duplicates("id", keep="last").reset_index(drop=True)
 
 

@@ -3,6 +3,7 @@ import glob
 import json
 import shlex
 
+from alspec.anomaly import relevance_levels
 from alspec.cluster import job_resources, slurm_placement
 from alspec.config import check_consistency
 
@@ -39,7 +40,13 @@ def chosen_ids(wildcards):
     return {"ids": initial["ids"]} if initial["source"] == "chosen" else {}
 
 
-CNN = config["model"]["type"] == "cnn"
+# Anomaly mode (seed 004) answers relevance levels "0".."5" instead of classes, and
+# ranks the pool's features instead of classifying it (workflow/rules/anomaly.smk).
+ANOMALY = config["mode"] == "anomaly"
+ANSWERS = (
+    relevance_levels(config["anomaly"]["relevance"]["maximum"]) if ANOMALY else config["classes"]
+)
+CNN = config["model"]["type"] == "cnn" and not ANOMALY
 MODEL = f"{ITERATION}/model.{'keras' if CNN else 'joblib'}"
 COMMITTEE = config["query"]["strategy"] in ("vote_entropy", "kl_divergence", "bald")
 PREDICT_PARTS = range(config["model"]["predict_jobs"])
@@ -104,6 +111,8 @@ def training_set_inputs(wildcards):
             f"results/iterations/{n - 1}/training_set.parquet",
             f"results/iterations/{n - 1}/labels.parquet",
         ]
+    if ANOMALY:
+        return []  # the detector's ranking asks first
     if config["initial"]["source"] == "labelled":
         return [config["initial"]["labelled_set"]]
     if config["initial"]["source"] == "external":

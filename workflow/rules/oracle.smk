@@ -19,7 +19,7 @@ rule push:
         receipt="results/{batch}/batch.json",
     params:
         backend=config["oracle"]["backend"],
-        classes=config["classes"],
+        classes=ANSWERS,
         url=config["oracle"]["labelstudio"]["url"],
         project=config["oracle"]["labelstudio"]["project"],
         token_file=config["oracle"]["labelstudio"]["token_file"],
@@ -45,9 +45,15 @@ rule pull:
         "results/{batch}/labels.parquet",
     params:
         backend=config["oracle"]["backend"],
-        classes=config["classes"],
+        classes=ANSWERS,
         token_file=config["oracle"]["labelstudio"]["token_file"],
         truth=truth_option,
+        relevance=lambda wildcards: (
+            "--relevance-of "
+            + " ".join(f"{c}={u}" for c, u in config["anomaly"]["relevance_of"].items())
+            if ANOMALY and config["oracle"]["backend"] == "simulated"
+            else ""
+        ),
         catalogue=f"{POOL}/labels.parquet",
         session=config["oracle"]["labelstudio"]["project"],
     log:
@@ -56,6 +62,6 @@ rule pull:
         ENV
     shell:
         "alspec pull --backend {params.backend} --query {input.query} --batch {wildcards.batch}"
-        " --receipt {input.receipt} --classes {params.classes} {params.truth}"
+        " --receipt {input.receipt} --classes {params.classes} {params.truth} {params.relevance}"
         " --token-file {params.token_file:q} --catalogue {params.catalogue}"
         " --session {params.session:q} --out {output} 2>&1 | tee {log}"

@@ -1,0 +1,79 @@
+# Anomaly mode (seed 004, Astronomaly): a detector scores the pool once; per iteration
+# the expert's relevance answers so far re-rank it (eq. 1-3), the top not yet answered
+# is asked, and the ranking is scored against the truth where there is one.
+
+
+rule detect:
+    input:
+        f"{POOL}/features.zarr",
+    output:
+        f"{POOL}/anomaly_scores.parquet",
+    params:
+        anomaly=config["anomaly"],
+    log:
+        "results/logs/detect.log",
+    resources:
+        **CPU_JOB,
+    threads: 2
+    conda:
+        ENV
+    shell:
+        "alspec detect --features {input} --detector {params.anomaly[detector]}"
+        " --neighbours {params.anomaly[neighbours]} --seed {params.anomaly[seed]}"
+        " --out {output} --threads {threads} > {log} 2>&1"
+
+
+rule rank:
+    input:
+        features=f"{POOL}/features.zarr",
+        scores=f"{POOL}/anomaly_scores.parquet",
+        training_set=f"{ITERATION}/training_set.parquet",
+    output:
+        ranked=f"{ITERATION}/predictions.parquet",
+        query=f"{ITERATION}/query.parquet",
+        candidates=f"{ITERATION}/candidates.parquet",
+        report=f"{ITERATION}/training.json",
+    params:
+        relevance=config["anomaly"]["relevance"],
+        batch_size=config["query"]["batch_size"],
+        candidates=config["anomaly"]["candidates"],
+        seed=config["anomaly"]["seed"],
+    log:
+        "results/logs/rank/{n}.log",
+    resources:
+        **CPU_JOB,
+    threads: 2
+    conda:
+        ENV
+    shell:
+        "alspec rank --features {input.features} --scores {input.scores}"
+        " --training-set {input.training_set} --alpha {params.relevance[alpha]}"
+        " --epsilon1 {params.relevance[epsilon1]} --epsilon2 {params.relevance[epsilon2]}"
+        " --maximum {params.relevance[maximum]} --batch-size {params.batch_size}"
+        " --candidates-size {params.candidates} --seed {params.seed} --out {output.ranked}"
+        " --query {output.query} --candidates {output.candidates} --report {output.report}"
+        " --threads {threads} > {log} 2>&1"
+
+
+rule evaluate:
+    input:
+        unpack(truth_input("evaluation")),
+        scores=f"{POOL}/anomaly_scores.parquet",
+        ranked=f"{ITERATION}/predictions.parquet",
+        labels=f"{ITERATION}/labels.parquet",
+        training_set=f"{ITERATION}/training_set.parquet",
+    output:
+        f"{ITERATION}/performance.json",
+    params:
+        truth=truth_option,
+        common=config["classes"][0],
+    log:
+        "results/logs/evaluate/{n}.log",
+    resources:
+        **CPU_JOB,
+    conda:
+        ENV
+    shell:
+        "alspec evaluate-ranking --iteration {wildcards.n} --scores {input.scores}"
+        " --ranked {input.ranked} --labels {input.labels} --training-set {input.training_set}"
+        " {params.truth} --common {params.common} --out {output} 2>&1 | tee {log}"

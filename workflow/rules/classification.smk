@@ -1,0 +1,200 @@
+# Classification mode (seeds 001-003): a cold start, then per iteration train, classify
+# the pool in parts, gather, ask the most uncertain, evaluate against the answers.
+
+
+rule cold_start:
+    input:
+        unpack(chosen_ids),
+        unpack(held_out_input),
+        window=f"{POOL}/window.zarr",
+    output:
+        "results/cold_start/query.parquet",
+    params:
+        size=config["initial"]["size"],
+        seed=config["initial"]["seed"],
+        ids=lambda wildcards, input: f"--ids {input.ids}" if "ids" in input.keys() else "",
+        held_out=held_out_option,
+    log:
+        "results/logs/cold_start.log",
+    resources:
+        **CPU_JOB,
+    conda:
+        ENV
+    shell:
+        "alspec cold-start --window {input.window} --size {params.size} --seed {params.seed}"
+        " {params.ids} {params.held_out} --out {output} > {log} 2>&1"
+
+
+rule transfer:
+    input:
+        files=external_files,
+        labels=config["initial"]["external"]["labels"] or [],
+    output:
+        window=directory("results/external/window.zarr"),
+        labels="results/external/labels.parquet",
+    params:
+        label_map=" ".join(f"{k}={v}" for k, v in config["initial"]["external"]["label_map"].items()),
+        classes=config["classes"],
+        resolving_power=config["initial"]["external"]["resolving_power"],
+        target=config["pool"]["resolving_power"],
+        grid=config["pool"]["grid"],
+        window=config["window"],
+    log:
+        "results/logs/transfer.log",
+    resources:
+        **CPU_JOB,
+    conda:
+        ENV
+    shell:
+        "alspec transfer {input.files:q} --labels {input.labels} --label-map {params.label_map}"
+        " --classes {params.classes} --resolving-power {params.resolving_power}"
+        " --target-resolving-power {params.target}"
+        " --grid {params.grid[start]} {params.grid[stop]} {params.grid[log10_step]}"
+        " --range {params.window[start]} {params.window[stop]} --points {params.window[points]}"
+        " --normalisation {params.window[normalisation]}"
+        " --min-coverage {params.window[min_coverage]}"
+        " --continuum-segment {params.window[continuum_segment]}"
+        " --out {output.window} --labels-out {output.labels} > {log} 2>&1"
+
+
+rule train:
+    input:
+        inputs=model_inputs,
+        training_set=f"{ITERATION}/training_set.parquet",
+    output:
+        model=MODEL,
+        checkpoints=directory(f"{ITERATION}/checkpoints"),
+        report=f"{ITERATION}/training.json",
+    params:
+        classes=config["classes"],
+        model=config["model"],
+        committee=lambda wildcards: "" if CNN else committee_option(wildcards),
+    log:
+        "results/logs/train/{n}.log",
+    resources:
+        **gpu_job("train"),
+    threads: 2
+    conda:
+        ENV
+    shell:
+        "alspec train --inputs {input.inputs:q} --training-set {input.training_set}"
+        " --classes {params.classes} --type {params.model[type]}"
+        " --architecture {params.model[architecture]} --multiclass {params.model[multiclass]}"
+        " {params.committee} --imbalance {params.model[imbalance]}"
+        " --smote-neighbours {params.model[smote_neighbours]}"
+        " --validation-fraction {params.model[validation_fraction]}"
+        " --patience {params.model[patience]} --epochs {params.model[epochs]}"
+        " --batch-size {params.model[batch_size]} --learning-rate {params.model[learning_rate]}"
+        " --seed {params.model[seed]} --iteration {wildcards.n} --model {output.model}"
+        " --checkpoints {output.checkpoints} --report {output.report} --threads {threads}"
+        " > {log} 2>&1"
+
+
+rule predict:
+    input:
+        inputs=lambda wildcards: model_inputs(wildcards)[0],
+        model=MODEL,
+    output:
+        temp(f"{ITERATION}/predictions/{{part}}.parquet"),
+    params:
+        classes=config["classes"],
+        committee=lambda wildcards: committee_option(wildcards) if CNN else "",
+        parts=len(PREDICT_PARTS),
+        seed=config["model"]["seed"],
+    log:
+        "results/logs/predict/{n}-{part}.log",
+    resources:
+        **gpu_job("predict"),
+    threads: 2
+    conda:
+        ENV
+    shell:
+        "alspec predict --inputs {input.inputs} --model {input.model} --classes {params.classes}"
+        " {params.committee} --seed {params.seed} --part {wildcards.part}"
+        " --parts {params.parts} --out {output} --threads {threads} > {log} 2>&1"
+
+
+rule gather_predictions:
+    input:
+        expand(f"{ITERATION}/predictions/{{part}}.parquet", part=PREDICT_PARTS, allow_missing=True),
+    output:
+        f"{ITERATION}/predictions.parquet",
+    log:
+        "results/logs/gather_predictions/{n}.log",
+    resources:
+        **CPU_JOB,
+    conda:
+        ENV
+    shell:
+        "alspec gather-predictions {input:q} --out {output} > {log} 2>&1"
+
+
+rule query:
+    input:
+        unpack(held_out_input),
+        predictions=f"{ITERATION}/predictions.parquet",
+        training_set=f"{ITERATION}/training_set.parquet",
+        window=f"{POOL}/window.zarr",
+    output:
+        query=f"{ITERATION}/query.parquet",
+        candidates=f"{ITERATION}/candidates.parquet",
+    params:
+        interest=config["classes_of_interest"],
+        classes=config["classes"],
+        strategy=config["query"]["strategy"],
+        diversity=lambda wildcards, input: (
+            f"--diverse-from {input.window}"
+            f" --shortlist {config['query']['diversity']['shortlist']}"
+            if config["query"]["diversity"]["enabled"]
+            else ""
+        ),
+        batch_size=config["query"]["batch_size"],
+        random_sample_size=config["query"]["random_sample_size"],
+        pool_sample_size=config["query"]["pool_sample_size"],
+        held_out=held_out_option,
+        seed=query_seed,
+    log:
+        "results/logs/query/{n}.log",
+    resources:
+        **CPU_JOB,
+    conda:
+        ENV
+    shell:
+        "alspec query --predictions {input.predictions} --training-set {input.training_set}"
+        " --classes-of-interest {params.interest} --classes {params.classes}"
+        " --strategy {params.strategy} {params.diversity} --batch-size {params.batch_size}"
+        " --random-sample-size {params.random_sample_size}"
+        " --pool-sample-size {params.pool_sample_size} {params.held_out} --seed {params.seed}"
+        " --out {output.query} --candidates {output.candidates} > {log} 2>&1"
+
+
+rule evaluate:
+    input:
+        unpack(truth_input("evaluation")),
+        unpack(held_out_input),
+        labels=f"{ITERATION}/labels.parquet",
+        training_report=f"{ITERATION}/training.json",
+        training_set=f"{ITERATION}/training_set.parquet",
+        predictions=f"{ITERATION}/predictions.parquet",
+        candidates=f"{ITERATION}/candidates.parquet",
+    output:
+        f"{ITERATION}/performance.json",
+    params:
+        classes=config["classes"],
+        interest=config["classes_of_interest"],
+        confidence=config["evaluation"]["confidence"],
+        truth=truth_option,
+        held_out=held_out_option,
+    log:
+        "results/logs/evaluate/{n}.log",
+    resources:
+        **CPU_JOB,
+    conda:
+        ENV
+    shell:
+        "alspec evaluate --iteration {wildcards.n} --labels {input.labels}"
+        " --training-set {input.training_set} --predictions {input.predictions}"
+        " --candidates {input.candidates} --classes {params.classes}"
+        " --classes-of-interest {params.interest} --confidence {params.confidence}"
+        " --training-report {input.training_report} {params.truth} {params.held_out}"
+        " --out {output} 2>&1 | tee {log}"
