@@ -101,6 +101,21 @@ def restart(server: dict) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_the_page_types_classes_by_number_and_relevance_as_itself():
+    from xml.etree import ElementTree
+
+    from alspec.anomaly import relevance_levels
+    from alspec.oracles.labelstudio import labelling_config
+
+    def keys(classes):
+        page = ElementTree.fromstring(labelling_config(classes))
+        return {c.get("value"): c.get("hotkey") for c in page.iter("Choice")}
+
+    assert keys(CLASSES) == {"other": "1", "single_peak": "2", "double_peak": "3", "unsure": "4"}
+    relevance = keys(relevance_levels(5))
+    assert relevance == {**{str(u): str(u) for u in range(6)}, "unsure": "6"}
+
+
 def test_round_trip(labelstudio, pool, tmp_path):
     query = write_query(pool, tmp_path / "query.parquet", 0, 6)
     run_alspec(*oracle_args("push", labelstudio, pool, tmp_path, "iterations/0"))

@@ -834,6 +834,8 @@ def ranked_outputs(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(the pool ranked, the batch to ask, the candidates) from `pool` (id, score,
     relevance, trained_score): the batch is the top of the ranking not yet answered."""
+    from alspec.query import TOP_RANKED
+
     ranked = pool.sort_values("trained_score", ascending=False, kind="stable")
     ranked = ranked.assign(rank=np.arange(1, len(ranked) + 1)).reset_index(drop=True)
     asked = ranked.loc[~ranked["id"].isin(answered)].head(batch_size)
@@ -842,7 +844,7 @@ def ranked_outputs(
         {
             "id": asked["id"],
             "score": asked["trained_score"],
-            "reason": "top_ranked",
+            "reason": TOP_RANKED,
             "predicted": predicted,
         }
     )

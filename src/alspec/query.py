@@ -16,6 +16,7 @@ import pandas as pd
 from alspec.strategies import diverse
 
 UNCERTAIN, RANDOM, POOL_SAMPLE, COLD_START = "uncertain", "random", "pool_random", "cold_start"
+TOP_RANKED = "top_ranked"  # anomaly mode: the top of the ranking, not yet answered
 
 
 def probability_columns(classes: Sequence[str]) -> list[str]:

@@ -26,7 +26,7 @@ from alspec.formats import plain_value
 from alspec.labels import UNSURE, LabelError, normalise
 from alspec.oracles import BatchIncomplete, OracleUnavailable
 from alspec.pool import BOOKKEEPING, open_pool, select
-from alspec.query import COLD_START, POOL_SAMPLE, RANDOM, UNCERTAIN
+from alspec.query import COLD_START, POOL_SAMPLE, RANDOM, TOP_RANKED, UNCERTAIN
 
 TOKEN_VARIABLE = "LABEL_STUDIO_API_KEY"
 LABEL_FROM, COMMENT_FROM, SPECTRUM_TO, WHOLE_TO = "label", "comment", "window", "spectrum"
@@ -63,6 +63,7 @@ PURPOSES = {
     RANDOM: "performance estimate: a random candidate",
     POOL_SAMPLE: "performance estimate: a random spectrum of the pool",
     COLD_START: "first batch: a random spectrum",
+    TOP_RANKED: "anomaly: how relevant is it to you, from 0 (not at all) to 5 (very)?",
 }
 
 
@@ -82,6 +83,14 @@ def refusals(what: str) -> Iterator[None]:
         raise Refused(message) from None
 
 
+def hotkeys(classes: Sequence[str]) -> list[str]:
+    """Keys 1, 2, ... for the classes, then one for "unsure"; relevance levels (anomaly
+    mode: "0" .. "5") are typed as themselves, "unsure" on the next digit."""
+    if all(name.isdigit() for name in classes):
+        return [*classes, str(int(classes[-1]) + 1)]
+    return [str(key) for key in (*range(1, 10), 0)]
+
+
 def labelling_config(classes: Sequence[str]) -> str:
     """The page (FR8-FR10): the whole spectrum and the window as the model sees it, as
     zoomable charts with values on hover, the metadata, one hotkey per class plus
@@ -89,7 +98,7 @@ def labelling_config(classes: Sequence[str]) -> str:
     set by the last: the whole spectrum opens on the window, its overview shows it all."""
     choices = "\n".join(
         f'    <Choice value={quoteattr(name)} hotkey="{key}"/>'
-        for key, name in zip([*range(1, 10), 0], [*classes, UNSURE], strict=False)
+        for key, name in zip(hotkeys(classes), [*classes, UNSURE], strict=False)
     )
     return f"""<View>
   <Header value="Spectrum $spectrum_id: $purpose"/>
