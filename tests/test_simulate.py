@@ -107,6 +107,27 @@ def test_emission_profile_integrates_to_its_equivalent_width(separation):
         assert len(peaks) == 1 and wavelength[peaks[0]] == pytest.approx(HALPHA, abs=0.01)
 
 
+def test_rare_line_shapes_for_anomaly_mode(rng):
+    stars = draw_parameters(
+        20_000, {"p_cygni": 0.01, "forbidden_lines": 0.01}, (8, 80), rng
+    ).set_index("label")
+    wavelength = np.linspace(HALPHA - 60, 6740, 40001)
+    wind = stars.loc["p_cygni"].iloc[0]
+    profile = emission_profile(wind, wavelength)
+    trough = wavelength[np.argmin(profile)]
+    assert trough == pytest.approx(HALPHA * (1 - wind.outflow_kms / 299_792.458), abs=0.5)
+    assert profile.min() >= -0.8 - 1e-9, "the trough never goes below zero flux"
+    assert profile.max() > 0 and wind.outflow_ew <= wind.emission_ew
+    nebula = stars.loc["forbidden_lines"].iloc[0]
+    profile = emission_profile(nebula, wavelength)
+    for line, ratio in ((6585.27, 1.0), (6718.29, 0.5)):
+        at = np.argmin(np.abs(wavelength - line))
+        halpha = profile[np.argmin(np.abs(wavelength - HALPHA))]
+        flux_ratio = profile[at] * line / (halpha * HALPHA)  # a peak's width grows with λ
+        assert flux_ratio == pytest.approx(nebula.forbidden_ratio * ratio, rel=0.01)
+    assert (stars.loc["other", "outflow_ew"] == 0).all()
+
+
 def test_radial_velocity_shifts_the_lines(rng):
     instrument = Instrument()
     wavelength = instrument.wavelength()

@@ -200,10 +200,15 @@ def test_a_scikit_learn_committee_with_a_held_out_set_and_parallel_inference(tmp
 
 
 def test_anomaly_mode_asks_the_top_of_the_ranking_and_relearns_it(tmp_path):
-    """Seed 004's loop on the tiny survey: the simulated expert finds double peaks most
-    relevant (5), single peaks somewhat (3), the rest not at all."""
-    anomaly = {"detector": "lof", "neighbours": 20, "candidates": 30}
-    project(tmp_path, TINY | {"mode": "anomaly", "anomaly": anomaly, "query": {"batch_size": 10}})
+    """Seed 004's loop on the tiny survey with rare line shapes no class names: the
+    simulated expert finds P Cygni profiles most relevant (5), double peaks somewhat (3),
+    the rest (nebular lines too) not at all."""
+    relevance_of = {"p_cygni": 5, "double_peak": 3}
+    anomaly = {"detector": "lof", "neighbours": 20, "candidates": 30, "relevance_of": relevance_of}
+    rates = TINY["simulate"]["rates"] | {"p_cygni": 0.03, "forbidden_lines": 0.03}
+    simulate = TINY["simulate"] | {"rates": rates}
+    settings = {"mode": "anomaly", "anomaly": anomaly, "simulate": simulate}
+    project(tmp_path, TINY | settings | {"query": {"batch_size": 10}})
     run = snakemake(tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     truth = pd.read_parquet(tmp_path / "results" / "survey" / "truth.parquet").set_index("id")
@@ -213,10 +218,8 @@ def test_anomaly_mode_asks_the_top_of_the_ranking_and_relearns_it(tmp_path):
     top = scores.sort_values("score", ascending=False)["id"].head(10)
     assert list(first["id"]) == list(top), "iteration 0 asks the detector's top 10"
     answers = read(tmp_path, 0, "labels.parquet")
-    relevance = {"other": "0", "single_peak": "3", "double_peak": "5"}
-    assert (
-        answers.set_index("id")["label"] == truth.loc[answers["id"], "label"].map(relevance)
-    ).all()
+    relevance = truth.loc[answers["id"], "label"].map({"p_cygni": "5", "double_peak": "3"})
+    assert (answers.set_index("id")["label"] == relevance.fillna("0")).all()
     assert len(read(tmp_path, 1, "training_set.parquet")) == 10
     second = read(tmp_path, 1, "query.parquet")
     assert len(second) == 10 and not set(second["id"]) & set(first["id"]), "nothing asked twice"
@@ -226,7 +229,7 @@ def test_anomaly_mode_asks_the_top_of_the_ranking_and_relearns_it(tmp_path):
     expected = asked["score"] * (0.1 + 0.85 * answers.set_index("id")["label"].astype(float) / 5)
     np.testing.assert_allclose(asked["trained_score"], expected.loc[asked.index]), "S U~"
     report = yaml.safe_load((tmp_path / "results/iterations/1/performance.json").read_text())
-    assert set(report["after"]) == {"single_peak", "double_peak"}
+    assert set(report["after"]) == {"single_peak", "double_peak", "p_cygni", "forbidden_lines"}
     assert report["training_set_size"] == 10 and report["batch_relevance"]["mean"] is not None
     assert "RWS" in run.stdout + run.stderr, "evaluate prints its summary"
     assert (tmp_path / "results/iterations/1/provenance.json").exists()

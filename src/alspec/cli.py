@@ -83,8 +83,14 @@ def _simulate_options(p: argparse.ArgumentParser) -> None:
         help="lamost: the survey; ondrejov: a labelled set from a high-resolution spectrograph",
     )
     p.add_argument("--n-spectra", type=int, default=cfg.default("simulate", "n_spectra"))
-    p.add_argument("--single-peak-rate", type=float, help="default: the instrument's")
-    p.add_argument("--double-peak-rate", type=float, help="default: the instrument's")
+    p.add_argument(
+        "--rates",
+        nargs="+",
+        default=[],
+        metavar="CLASS=FRACTION",
+        help="fraction of each emission class (single_peak, double_peak, and for anomaly"
+        " mode p_cygni, forbidden_lines); default: the instrument's",
+    )
     p.add_argument("--snr", type=float, nargs=2, help="S/N range; default: the instrument's")
     p.add_argument("--seed", type=int, default=cfg.default("simulate", "seed"))
     p.add_argument("--workers", type=int, default=1, help="processes writing files")
@@ -92,12 +98,22 @@ def _simulate_options(p: argparse.ArgumentParser) -> None:
 
 @command("simulate", "write a synthetic LAMOST-format survey with a truth table", _simulate_options)
 def run_simulate(args: argparse.Namespace) -> None:
-    from alspec.simulate import ONDREJOV_RATES, ONDREJOV_SNR, simulate_survey
+    from alspec.simulate import (
+        ANOMALY_CLASSES,
+        EMISSION_CLASSES,
+        ONDREJOV_RATES,
+        ONDREJOV_SNR,
+        simulate_survey,
+    )
 
     ondrejov = args.instrument == "ondrejov"
     rates = ONDREJOV_RATES if ondrejov else cfg.default("simulate", "rates")
-    chosen = {"single_peak": args.single_peak_rate, "double_peak": args.double_peak_rate}
-    rates = rates | {k: v for k, v in chosen.items() if v is not None}
+    for item in args.rates:
+        name, _, fraction = item.partition("=")
+        if name not in (*EMISSION_CLASSES, *ANOMALY_CLASSES) or not fraction:
+            known = ", ".join((*EMISSION_CLASSES, *ANOMALY_CLASSES))
+            raise ValueError(f"--rates {item}: expected CLASS=FRACTION, CLASS one of {known}")
+        rates = rates | {name: float(fraction)}
     snr = args.snr or (ONDREJOV_SNR if ondrejov else cfg.default("simulate", "snr"))
     truth = simulate_survey(
         args.out, args.n_spectra, rates, tuple(snr), args.seed, args.workers, args.instrument

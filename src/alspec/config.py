@@ -81,6 +81,17 @@ def check_consistency(config: dict[str, Any]) -> None:
             "initial.source 'external' trains on windows: model.type must be 'cnn'"
             f" (it is {config['model']['type']!r}, which reads the pool's features)"
         )
+    simulated = {c for c, rate in config["simulate"]["rates"].items() if rate > 0}
+    unlabelled = simulated - set(config["classes"])
+    if (
+        config["mode"] == "classification"
+        and config["oracle"]["backend"] == "simulated"
+        and unlabelled
+    ):
+        raise ConfigError(
+            f"simulate.rates: {sorted(unlabelled)} would be answered by the simulated oracle"
+            f" but are not among classes {config['classes']}: add them, or use mode: anomaly"
+        )
     if config["mode"] == "anomaly":
         anomaly = config["anomaly"]
         if anomaly["relevance"]["epsilon1"] + anomaly["relevance"]["epsilon2"] >= 1:

@@ -31,6 +31,10 @@ C_KMS = 299_792.458
 HC_OVER_K = 1.438777e8  # Å K
 OTHER = "other"
 EMISSION_CLASSES = ("single_peak", "double_peak")
+# Rare line shapes for anomaly mode, none unless their rates say so: Hα emission with a
+# blue-shifted wind absorption (P Cygni), and narrow nebular Hα with [N II] and [S II].
+ANOMALY_CLASSES = ("p_cygni", "forbidden_lines")
+FORBIDDEN_LINES = ((6549.86, 1 / 3), (6585.27, 1.0), (6718.29, 0.5), (6732.67, 0.5))  # vacuum Å
 
 # Vacuum rest wavelengths (Å).
 BALMER = (6564.61, 4862.68, 4341.69, 4102.89, 3971.20)
@@ -82,11 +86,14 @@ def draw_parameters(
     n: int, rates: Mapping[str, float], snr_range: tuple[float, float], rng: np.random.Generator
 ) -> pd.DataFrame:
     """The physical parameters of `n` stars; the label is the truth the oracle knows."""
-    p_emission = [rates.get(c, 0.0) for c in EMISSION_CLASSES]
+    rare = (*EMISSION_CLASSES, *ANOMALY_CLASSES)
+    p_emission = [rates.get(c, 0.0) for c in rare]
     if sum(p_emission) > 1:
         raise ValueError(f"simulate.rates: emission rates sum to {sum(p_emission)} > 1")
-    label = rng.choice([OTHER, *EMISSION_CLASSES], size=n, p=[1 - sum(p_emission), *p_emission])
-    emission = label != OTHER
+    label = rng.choice([OTHER, *rare], size=n, p=[1 - sum(p_emission), *p_emission])
+    nebular = label == "forbidden_lines"
+    wind = label == "p_cygni"
+    emission = np.isin(label, [*EMISSION_CLASSES, "p_cygni"])
     # Most survey stars are FGK; 15 % are hot; Be stars are B and early A stars.
     cool = np.exp(rng.normal(np.log(5600), 0.18, n))
     hot = np.exp(rng.uniform(np.log(7000), np.log(30000), n))
@@ -94,6 +101,15 @@ def draw_parameters(
     teff = np.clip(np.where(emission, be, np.where(rng.random(n) < 0.15, hot, cool)), 3100, 35000)
     separation = rng.uniform(200, 600, n)
     double = label == "double_peak"
+    ew = np.where(emission, np.exp(rng.uniform(np.log(2), np.log(40), n)), 0.0)
+    ew = np.where(nebular, rng.uniform(2, 15, n), ew)
+    sigma_kms = np.where(double, rng.uniform(0.2, 0.35, n) * separation, rng.uniform(60, 200, n))
+    sigma_kms = np.where(nebular, rng.uniform(20, 40, n), sigma_kms * emission)
+    # the wind's trough: half to all of the emission, never deeper than 80 % of the continuum
+    outflow = np.where(wind, rng.uniform(300, 900, n), 0.0)
+    trough_sigma = HALPHA * (1 - outflow / C_KMS) * sigma_kms / C_KMS  # Å
+    deepest = 0.8 * trough_sigma * np.sqrt(2 * np.pi)
+    trough = np.where(wind, np.minimum(rng.uniform(0.5, 1.0, n) * ew, deepest), 0.0)
     ra = rng.uniform(0, 360, n)
     dec = np.degrees(np.arcsin(rng.uniform(np.sin(np.radians(-10)), np.sin(np.radians(60)), n)))
     return pd.DataFrame(
@@ -106,13 +122,14 @@ def draw_parameters(
             "ra": ra.round(6),
             "dec": dec.round(6),
             # Emission strength (Å, > 0) and shape; zero for stars without emission.
-            "emission_ew": np.where(emission, np.exp(rng.uniform(np.log(2), np.log(40), n)), 0.0),
-            "emission_sigma_kms": np.where(
-                double, rng.uniform(0.2, 0.35, n) * separation, rng.uniform(60, 200, n)
-            )
-            * emission,
+            "emission_ew": ew,
+            "emission_sigma_kms": sigma_kms,
             "peak_separation_kms": np.where(double, separation, 0.0),
             "violet_to_red": np.where(double, rng.uniform(0.7, 1.4, n), 1.0),
+            # P Cygni: the trough's EW (Å) and the wind's speed; nebular: [N II] 6585 / Hα
+            "outflow_ew": trough,
+            "outflow_kms": outflow,
+            "forbidden_ratio": np.where(nebular, rng.uniform(0.3, 1.5, n), 0.0),
         }
     )
 
@@ -182,7 +199,15 @@ def emission_profile(star: pd.Series, wavelength: np.ndarray) -> np.ndarray:
         for shift, weight in peaks:
             centre = line * (1 + shift / C_KMS)
             profile += share * weight * _gaussian(wavelength, centre, star.emission_sigma_kms)
-    return star.emission_ew * profile
+    for line, ratio in FORBIDDEN_LINES if star.get("forbidden_ratio", 0) > 0 else ():
+        profile += (
+            star.forbidden_ratio * ratio * _gaussian(wavelength, line, star.emission_sigma_kms)
+        )
+    profile *= star.emission_ew
+    if star.get("outflow_ew", 0) > 0:
+        centre = HALPHA * (1 - star.outflow_kms / C_KMS)
+        profile -= star.outflow_ew * _gaussian(wavelength, centre, star.emission_sigma_kms)
+    return profile
 
 
 def instrument_response(wavelength: np.ndarray, rng: np.random.Generator) -> np.ndarray:

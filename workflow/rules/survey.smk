@@ -5,8 +5,7 @@ rule simulate:
     params:
         out=lambda wildcards, output: os.path.dirname(output.truth),
         n_spectra=config["simulate"]["n_spectra"],
-        single_peak=config["simulate"]["rates"]["single_peak"],
-        double_peak=config["simulate"]["rates"]["double_peak"],
+        rates=" ".join(f"{c}={r}" for c, r in config["simulate"]["rates"].items()),
         snr=config["simulate"]["snr"],
         seed=config["simulate"]["seed"],
     log:
@@ -18,5 +17,5 @@ rule simulate:
         ENV
     shell:
         "alspec simulate --out {params.out} --n-spectra {params.n_spectra}"
-        " --single-peak-rate {params.single_peak} --double-peak-rate {params.double_peak}"
+        " --rates {params.rates}"
         " --snr {params.snr} --seed {params.seed} --workers {threads} > {log} 2>&1"
