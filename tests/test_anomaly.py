@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from alspec import anomaly
@@ -92,3 +93,18 @@ def test_the_table_1_data_set():
     assert noise == pytest.approx(0.1, abs=0.01), "Gaussian noise of sigma 0.1"
     _, again, _ = simulate_curves(seed=4)
     np.testing.assert_array_equal(y, again)
+
+
+def test_alspec_simulate_writes_the_curves_as_a_table_the_readers_take(tmp_path):
+    from alspec.formats import read_spectra
+
+    from conftest import run_alspec
+
+    run_alspec("simulate", "--instrument", "curves", "--n-spectra", "999", "--out", tmp_path)
+    truth = pd.read_parquet(tmp_path / "truth.parquet")
+    assert truth["label"].value_counts().to_dict() == {
+        "sine": 500, "parabola": 490, "step": 3, "gaussian_bump": 3, "sum_of_sines": 3
+    }  # fmt: skip
+    spectra = list(read_spectra(tmp_path / "spectra" / "curves.csv"))
+    assert [s.id for s in spectra] == list(truth["id"])
+    assert spectra[0].wavelength.shape == (100,) and spectra[0].wavelength[-1] == 1.0

@@ -78,11 +78,16 @@ def _simulate_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--instrument",
-        choices=["lamost", "ondrejov"],
+        choices=["lamost", "ondrejov", "curves"],
         default="lamost",
-        help="lamost: the survey; ondrejov: a labelled set from a high-resolution spectrograph",
+        help="lamost: the survey; ondrejov: a labelled set from a high-resolution"
+        " spectrograph; curves: seed 004 Table 1's data set, as one table (curves.csv)",
     )
-    p.add_argument("--n-spectra", type=int, default=cfg.default("simulate", "n_spectra"))
+    p.add_argument(
+        "--n-spectra",
+        type=int,
+        help=f"default: {cfg.default('simulate', 'n_spectra')}; curves: Table 1's 49,950",
+    )
     p.add_argument(
         "--rates",
         nargs="+",
@@ -106,6 +111,13 @@ def run_simulate(args: argparse.Namespace) -> None:
         simulate_survey,
     )
 
+    if args.instrument == "curves":
+        from alspec.curves import write_curves
+
+        truth = write_curves(args.out, args.n_spectra, args.seed)
+        print(f"wrote {len(truth)} curves to {args.out / 'spectra'}: {counts(truth['label'])}")
+        return
+    n_spectra = args.n_spectra or cfg.default("simulate", "n_spectra")
     ondrejov = args.instrument == "ondrejov"
     rates = ONDREJOV_RATES if ondrejov else cfg.default("simulate", "rates")
     for item in args.rates:
@@ -116,7 +128,7 @@ def run_simulate(args: argparse.Namespace) -> None:
         rates = rates | {name: float(fraction)}
     snr = args.snr or (ONDREJOV_SNR if ondrejov else cfg.default("simulate", "snr"))
     truth = simulate_survey(
-        args.out, args.n_spectra, rates, tuple(snr), args.seed, args.workers, args.instrument
+        args.out, n_spectra, rates, tuple(snr), args.seed, args.workers, args.instrument
     )
     print(f"wrote {len(truth)} spectra to {args.out / 'spectra'}: {counts(truth['label'])}")
 

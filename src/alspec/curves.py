@@ -15,9 +15,12 @@ Every curve gets Gaussian noise of sigma 0.1.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from alspec.io import atomic_output, write_table
 
 POINTS = 100
 NOISE = 0.1
@@ -53,6 +56,7 @@ def _sum_of_sines(x: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray
 
 CURVES: dict[int, Curve] = {0: _sine, 1: _parabola, 2: _step, 3: _bump, 4: _sum_of_sines}
 OUTLIER_CLASSES = (2, 3, 4)
+NAMES = {0: "sine", 1: "parabola", 2: "step", 3: "gaussian_bump", 4: "sum_of_sines"}
 
 
 def simulate_curves(
@@ -74,3 +78,24 @@ def as_table(x: np.ndarray, y: np.ndarray, prefix: str = "curve") -> pd.DataFram
     table = pd.DataFrame(y, columns=[f"{value:.4f}" for value in x])
     table.insert(0, "id", [f"{prefix}-{i:06d}" for i in range(len(y))])
     return table
+
+
+def scaled_counts(n: int | None) -> dict[int, int]:
+    """Table 1's counts, or scaled to about `n` objects in all (each class at least 1)."""
+    if n is None:
+        return dict(COUNTS)
+    total = sum(COUNTS.values())
+    return {label: max(1, round(count * n / total)) for label, count in COUNTS.items()}
+
+
+def write_curves(out_dir: Path, n: int | None = None, seed: int = 0) -> pd.DataFrame:
+    """OUT/spectra/curves.csv (one row per curve: id, then y at each x) and
+    OUT/truth.parquet (id, label: the class's name); returns the truth."""
+    x, y, labels = simulate_curves(scaled_counts(n), seed)
+    table = as_table(x, y)
+    truth = pd.DataFrame({"id": table["id"], "label": [NAMES[c] for c in labels]})
+    with atomic_output(out_dir / "spectra") as directory:
+        directory.mkdir()
+        table.to_csv(directory / "curves.csv", index=False, float_format="%.6g")
+    write_table(truth, out_dir / "truth.parquet")
+    return truth
