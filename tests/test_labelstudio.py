@@ -46,7 +46,15 @@ def write_query(pool, path, start: int, size: int) -> pd.DataFrame:
     return query
 
 
-def oracle_args(step: str, server: dict, pool, tmp_path, batch: str) -> list:
+def oracle_args(
+    step: str,
+    server: dict,
+    pool,
+    tmp_path,
+    batch: str,
+    classes: list[str] = CLASSES,
+    project: str = "round trip",
+) -> list:
     """The command line of `alspec push` or `alspec pull`, as the workflow writes it."""
     common = [
         "--backend",
@@ -60,7 +68,7 @@ def oracle_args(step: str, server: dict, pool, tmp_path, batch: str) -> list:
         "--token-file",
         server["token_file"],
         "--classes",
-        *CLASSES,
+        *classes,
     ]
     if step == "push":
         return [
@@ -75,7 +83,7 @@ def oracle_args(step: str, server: dict, pool, tmp_path, batch: str) -> list:
             "--url",
             server["url"],
             "--project",
-            "round trip",
+            project,
         ]
     return [
         "pull",
@@ -83,7 +91,7 @@ def oracle_args(step: str, server: dict, pool, tmp_path, batch: str) -> list:
         "--catalogue",
         tmp_path / "catalogue.parquet",
         "--session",
-        "round trip",
+        project,
         "--out",
         tmp_path / "labels.parquet",
     ]
@@ -196,6 +204,31 @@ def test_round_trip(labelstudio, pool, tmp_path):
     assert catalogue["label"].to_dict() == answers
     assert (catalogue["session"] == "round trip").all()
     assert catalogue.loc[spectra[2], "comment"] == "peaks look asymmetric"
+
+
+def test_anomaly_mode_asks_for_relevance_zero_to_five(labelstudio, pool, tmp_path):
+    ids = list(open_store(pool / "window.zarr").id.values[10:13])
+    query = pd.DataFrame(
+        {"id": ids, "score": [0.9, 0.8, 0.7], "reason": "top_ranked", "predicted": ["3", "", "0"]}
+    )
+    query.to_parquet(tmp_path / "query.parquet", index=False)
+    levels = [str(u) for u in range(6)]
+    arguments = {"classes": levels, "project": "relevance"}
+    run_alspec(*oracle_args("push", labelstudio, pool, tmp_path, "iterations/0", **arguments))
+    receipt = json.loads((tmp_path / "receipt.json").read_text())
+    client = client_of(labelstudio)
+    config = client.projects.get(id=receipt["project"]).label_config
+    assert '<Choice value="5" hotkey="5"/>' in config and 'hotkey="6"' in config
+    tasks = sorted(client.tasks.list(project=receipt["project"], fields="all"), key=lambda t: t.id)
+    assert tasks[0].data["purpose"].startswith("anomaly: how relevant is it to you")
+    task_of = {spectrum: int(task) for task, spectrum in receipt["tasks"].items()}
+    (guess,) = client.predictions.list(task=task_of[ids[0]])
+    assert guess.result[0]["value"]["choices"] == ["3"], "the predicted relevance is preset"
+    for spectrum, answer in zip(ids, ["5", "0", "unsure"], strict=True):
+        client.annotations.create(id=task_of[spectrum], result=choose(answer))
+    run_alspec(*oracle_args("pull", labelstudio, pool, tmp_path, "iterations/0", **arguments))
+    labels = pd.read_parquet(tmp_path / "labels.parquet").set_index("id")["label"]
+    assert labels.to_dict() == dict(zip(ids, ["5", "0", "unsure"], strict=True))
 
 
 def test_unknown_class_is_rejected_with_the_task_id(labelstudio, pool, tmp_path):

@@ -178,8 +178,12 @@ def tasks(
     for row, window, spectrum in zip(
         query.itertuples(index=False), windows.flux.values, whole, strict=True
     ):
-        meta = metadata.loc[row.id].to_dict()
-        meta |= {"predicted": row.predicted, "probability": row.probability}
+        # the classifier's probability of its class; anomaly mode's predicted relevance
+        # has none, and the ranking's score stands in as the prediction's score
+        confidence = getattr(row, "probability", row.score)
+        meta = metadata.loc[row.id].to_dict() | {"predicted": row.predicted}
+        if hasattr(row, "probability"):
+            meta["probability"] = row.probability
         data = {
             "spectrum_id": row.id,
             "batch": batch,
@@ -190,8 +194,8 @@ def tasks(
             "spectrum": chart(grid, spectrum),
             "metadata": {key: plain_value(value) for key, value in meta.items()},
         }
-        known = isinstance(row.predicted, str)
-        guess = [_prediction(row.predicted, row.probability, batch)] if known else []
+        known = isinstance(row.predicted, str) and row.predicted != ""
+        guess = [_prediction(row.predicted, confidence, batch)] if known else []
         result.append({"data": data, "predictions": guess})
     return result
 
