@@ -108,3 +108,19 @@ def test_alspec_simulate_writes_the_curves_as_a_table_the_readers_take(tmp_path)
     spectra = list(read_spectra(tmp_path / "spectra" / "curves.csv"))
     assert [s.id for s in spectra] == list(truth["id"])
     assert spectra[0].wavelength.shape == (100,) and spectra[0].wavelength[-1] == 1.0
+
+
+def test_the_batch_is_the_top_of_the_ranking_not_yet_answered():
+    pool = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "score": [0.9, 0.8, 0.7, 0.1],
+            "relevance": [0.2, 4.6, np.nan, 1.0],
+            "trained_score": [0.3, 0.8, 0.7, 0.1],
+        }
+    )
+    ranked, query, top = anomaly.ranked_outputs(pool, {"b"}, batch_size=2, top=3)
+    assert list(ranked["id"]) == ["b", "c", "a", "d"] and list(ranked["rank"]) == [1, 2, 3, 4]
+    assert list(query["id"]) == ["c", "a"], "b is answered already"
+    assert list(query["predicted"]) == ["", "0"] and set(query["reason"]) == {"top_ranked"}
+    assert list(top["id"]) == ["b", "c", "a"]

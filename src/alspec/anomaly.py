@@ -17,9 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.spatial import cKDTree
 from sklearn.ensemble import IsolationForest, RandomForestRegressor
 from sklearn.neighbors import LocalOutlierFactor
+
+from alspec.query import TOP_RANKED
 
 DETECTORS = ("isolation_forest", "lof")
 
@@ -156,3 +159,23 @@ def class_ranking_scores(ranked_classes: np.ndarray, classes: list[str]) -> dict
             "recall": float(recall_by_index(is_member)[n - 1]) if n else None,
         }
     return scores
+
+
+def ranked_outputs(
+    pool: pd.DataFrame, answered: set[str], batch_size: int, top: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(the pool ranked, the batch to ask, the candidates) from `pool` (id, score,
+    relevance, trained_score): the batch is the top of the ranking not yet answered."""
+    ranked = pool.sort_values("trained_score", ascending=False, kind="stable")
+    ranked = ranked.assign(rank=np.arange(1, len(ranked) + 1)).reset_index(drop=True)
+    asked = ranked.loc[~ranked["id"].isin(answered)].head(batch_size)
+    predicted = ["" if np.isnan(u) else str(round(u)) for u in asked["relevance"]]
+    query = pd.DataFrame(
+        {
+            "id": asked["id"],
+            "score": asked["trained_score"],
+            "reason": TOP_RANKED,
+            "predicted": predicted,
+        }
+    )
+    return ranked, query.reset_index(drop=True), ranked.head(top)

@@ -857,28 +857,6 @@ def _rank_options(p: argparse.ArgumentParser) -> None:
     _threads_option(p)
 
 
-def ranked_outputs(
-    pool: pd.DataFrame, answered: set[str], batch_size: int, top: int
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(the pool ranked, the batch to ask, the candidates) from `pool` (id, score,
-    relevance, trained_score): the batch is the top of the ranking not yet answered."""
-    from alspec.query import TOP_RANKED
-
-    ranked = pool.sort_values("trained_score", ascending=False, kind="stable")
-    ranked = ranked.assign(rank=np.arange(1, len(ranked) + 1)).reset_index(drop=True)
-    asked = ranked.loc[~ranked["id"].isin(answered)].head(batch_size)
-    predicted = asked["relevance"].round().astype("Int64").astype(str).replace("<NA>", "")
-    query = pd.DataFrame(
-        {
-            "id": asked["id"],
-            "score": asked["trained_score"],
-            "reason": TOP_RANKED,
-            "predicted": predicted,
-        }
-    )
-    return ranked, query.reset_index(drop=True), ranked.head(top)
-
-
 @command("rank", "re-rank the pool by anomaly and learned relevance; ask the top", _rank_options)
 def run_rank(args: argparse.Namespace) -> None:
     import os
@@ -914,7 +892,7 @@ def run_rank(args: argparse.Namespace) -> None:
     pool = pd.DataFrame(
         {"id": ids, "score": score, "relevance": predicted, "trained_score": trained}
     )
-    ranked, query, top = ranked_outputs(
+    ranked, query, top = anomaly.ranked_outputs(
         pool, set(answers["id"]), args.batch_size, args.candidates_size
     )
     write_table(ranked, args.out)
