@@ -12,11 +12,11 @@ from alspec import provenance
 
 def test_a_store_checksum_follows_content_and_names_not_timestamps(tmp_path):
     data = xr.Dataset({"flux": (("spectrum", "wavelength"), np.arange(12.0).reshape(3, 4))})
-    data.to_zarr(tmp_path / "a.zarr")
-    data.to_zarr(tmp_path / "b.zarr")
+    data.to_zarr(tmp_path / "a.zarr", consolidated=False)
+    data.to_zarr(tmp_path / "b.zarr", consolidated=False)
     first = provenance.checksum(tmp_path / "a.zarr")
     assert first == provenance.checksum(tmp_path / "b.zarr"), "written twice, same checksum"
-    data.assign(flux=data.flux + 1).to_zarr(tmp_path / "a.zarr", mode="w")
+    data.assign(flux=data.flux + 1).to_zarr(tmp_path / "a.zarr", mode="w", consolidated=False)
     assert provenance.checksum(tmp_path / "a.zarr") != first
     (tmp_path / "c.txt").write_text("abc")
     assert provenance.checksum(tmp_path / "c.txt") == (
