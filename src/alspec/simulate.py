@@ -91,9 +91,7 @@ def draw_parameters(
     if sum(p_emission) > 1:
         raise ValueError(f"simulate.rates: emission rates sum to {sum(p_emission)} > 1")
     label = rng.choice([OTHER, *rare], size=n, p=[1 - sum(p_emission), *p_emission])
-    nebular = label == "forbidden_lines"
-    wind = label == "p_cygni"
-    emission = np.isin(label, [*EMISSION_CLASSES, "p_cygni"])
+    emission = label != OTHER
     # Most survey stars are FGK; 15 % are hot; Be stars are B and early A stars.
     cool = np.exp(rng.normal(np.log(5600), 0.18, n))
     hot = np.exp(rng.uniform(np.log(7000), np.log(30000), n))
@@ -101,18 +99,9 @@ def draw_parameters(
     teff = np.clip(np.where(emission, be, np.where(rng.random(n) < 0.15, hot, cool)), 3100, 35000)
     separation = rng.uniform(200, 600, n)
     double = label == "double_peak"
-    ew = np.where(emission, np.exp(rng.uniform(np.log(2), np.log(40), n)), 0.0)
-    ew = np.where(nebular, rng.uniform(2, 15, n), ew)
-    sigma_kms = np.where(double, rng.uniform(0.2, 0.35, n) * separation, rng.uniform(60, 200, n))
-    sigma_kms = np.where(nebular, rng.uniform(20, 40, n), sigma_kms * emission)
-    # the wind's trough: half to all of the emission, never deeper than 80 % of the continuum
-    outflow = np.where(wind, rng.uniform(300, 900, n), 0.0)
-    trough_sigma = HALPHA * (1 - outflow / C_KMS) * sigma_kms / C_KMS  # Å
-    deepest = 0.8 * trough_sigma * np.sqrt(2 * np.pi)
-    trough = np.where(wind, np.minimum(rng.uniform(0.5, 1.0, n) * ew, deepest), 0.0)
     ra = rng.uniform(0, 360, n)
     dec = np.degrees(np.arcsin(rng.uniform(np.sin(np.radians(-10)), np.sin(np.radians(60)), n)))
-    return pd.DataFrame(
+    stars = pd.DataFrame(
         {
             "id": [str(obsid) for obsid in 100_000_000 + rng.choice(900_000_000, n, replace=False)],
             "label": label,
@@ -122,15 +111,38 @@ def draw_parameters(
             "ra": ra.round(6),
             "dec": dec.round(6),
             # Emission strength (Å, > 0) and shape; zero for stars without emission.
-            "emission_ew": ew,
-            "emission_sigma_kms": sigma_kms,
+            "emission_ew": np.where(emission, np.exp(rng.uniform(np.log(2), np.log(40), n)), 0.0),
+            "emission_sigma_kms": np.where(
+                double, rng.uniform(0.2, 0.35, n) * separation, rng.uniform(60, 200, n)
+            )
+            * emission,
             "peak_separation_kms": np.where(double, separation, 0.0),
             "violet_to_red": np.where(double, rng.uniform(0.7, 1.4, n), 1.0),
-            # P Cygni: the trough's EW (Å) and the wind's speed; nebular: [N II] 6585 / Hα
-            "outflow_ew": trough,
-            "outflow_kms": outflow,
-            "forbidden_ratio": np.where(nebular, rng.uniform(0.3, 1.5, n), 0.0),
         }
+    )
+    return with_rare_line_shapes(stars, rng)
+
+
+def with_rare_line_shapes(stars: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The anomaly classes' own parameters, drawn after everything else so that a survey
+    without them is the same as before for the same seed. A nebula's lines are narrow;
+    a P Cygni wind absorbs half to all of the emission, never below 20 % of the continuum."""
+    n = len(stars)
+    nebular = (stars["label"] == "forbidden_lines").to_numpy()
+    wind = (stars["label"] == "p_cygni").to_numpy()
+    ew = np.where(nebular, rng.uniform(2, 15, n), stars["emission_ew"])
+    sigma_kms = np.where(nebular, rng.uniform(20, 40, n), stars["emission_sigma_kms"])
+    outflow = np.where(wind, rng.uniform(300, 900, n), 0.0)
+    trough_sigma = HALPHA * (1 - outflow / C_KMS) * sigma_kms / C_KMS  # Å
+    deepest = 0.8 * trough_sigma * np.sqrt(2 * np.pi)
+    trough = np.where(wind, np.minimum(rng.uniform(0.5, 1.0, n) * ew, deepest), 0.0)
+    return stars.assign(
+        emission_ew=ew,
+        emission_sigma_kms=sigma_kms,
+        # P Cygni: the trough's EW (Å) and the wind's speed; nebular: [N II] 6585 / Hα
+        outflow_ew=trough,
+        outflow_kms=outflow,
+        forbidden_ratio=np.where(nebular, rng.uniform(0.3, 1.5, n), 0.0),
     )
 
 
