@@ -218,7 +218,8 @@ def test_anomaly_mode_asks_the_top_of_the_ranking_and_relearns_it(tmp_path):
     top = scores.sort_values("score", ascending=False)["id"].head(10)
     assert list(first["id"]) == list(top), "iteration 0 asks the detector's top 10"
     answers = read(tmp_path, 0, "labels.parquet")
-    relevance = truth.loc[answers["id"], "label"].map({"p_cygni": "5", "double_peak": "3"})
+    given = {"p_cygni": "5", "double_peak": "3", "single_peak": "3"}  # default's single_peak stays
+    relevance = truth.loc[answers["id"], "label"].map(given)
     assert (answers.set_index("id")["label"] == relevance.fillna("0")).all()
     assert len(read(tmp_path, 1, "training_set.parquet")) == 10
     second = read(tmp_path, 1, "query.parquet")

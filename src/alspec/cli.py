@@ -47,6 +47,14 @@ def counts(labels: pd.Series) -> str:
 # --- config ---------------------------------------------------------------------------------
 
 
+def _assignment(text: str) -> tuple[str, str]:
+    """An option's NAME=VALUE, e.g. --rates p_cygni=0.002 or --input store=window.zarr."""
+    name, separator, value = text.partition("=")
+    if not separator or not name or not value:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
 def _config_options(p: argparse.ArgumentParser) -> None:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--file", type=Path, help="YAML config file to check")
@@ -91,6 +99,7 @@ def _simulate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rates",
         nargs="+",
+        type=_assignment,
         default=[],
         metavar="CLASS=FRACTION",
         help="fraction of each emission class (single_peak, double_peak, and for anomaly"
@@ -120,11 +129,10 @@ def run_simulate(args: argparse.Namespace) -> None:
     n_spectra = args.n_spectra or cfg.default("simulate", "n_spectra")
     ondrejov = args.instrument == "ondrejov"
     rates = ONDREJOV_RATES if ondrejov else cfg.default("simulate", "rates")
-    for item in args.rates:
-        name, _, fraction = item.partition("=")
-        if name not in (*EMISSION_CLASSES, *ANOMALY_CLASSES) or not fraction:
+    for name, fraction in args.rates:
+        if name not in (*EMISSION_CLASSES, *ANOMALY_CLASSES):
             known = ", ".join((*EMISSION_CLASSES, *ANOMALY_CLASSES))
-            raise ValueError(f"--rates {item}: expected CLASS=FRACTION, CLASS one of {known}")
+            raise ValueError(f"--rates {name}={fraction}: the class is one of {known}")
         rates = rates | {name: float(fraction)}
     snr = args.snr or (ONDREJOV_SNR if ondrejov else cfg.default("simulate", "snr"))
     truth = simulate_survey(
@@ -878,8 +886,10 @@ def run_rank(args: argparse.Namespace) -> None:
     given = answers.loc[answers["label"] != UNSURE]
     rows = pd.Index(ids).get_indexer(given["id"])
     if (rows < 0).any():
+        strangers = list(given["id"][rows < 0][:3])
         raise ValueError(
-            f"{args.training_set}: {int((rows < 0).sum())} answers are not in the pool"
+            f"{args.training_set}: {int((rows < 0).sum())} answers are not in the pool,"
+            f" e.g. {strangers}"
         )
     relevance = given["label"].astype(float).to_numpy()
     constants = anomaly.Relevance(args.alpha, args.epsilon1, args.epsilon2, args.maximum)
@@ -937,6 +947,7 @@ def _oracle_options(p: argparse.ArgumentParser, pushing: bool) -> None:
         p.add_argument(
             "--relevance-of",
             nargs="+",
+            type=_assignment,
             metavar="CLASS=RELEVANCE",
             help="anomaly mode, simulated backend: answer each truth class's relevance",
         )
@@ -989,7 +1000,7 @@ def run_pull(args: argparse.Namespace) -> None:
 
         if args.truth is None:
             raise ValueError("pull: the simulated oracle needs --truth (oracle.truth)")
-        relevance_of = dict(item.split("=", 1) for item in args.relevance_of or [])
+        relevance_of = dict(args.relevance_of or [])
         answers = simulated.pull(query, args.truth, args.batch, relevance_of or None)
     else:
         from alspec.oracles import labelstudio
@@ -1088,9 +1099,7 @@ def run_evaluate(args: argparse.Namespace) -> None:
 
 
 def _named_path(text: str) -> tuple[str, Path]:
-    name, separator, path = text.partition("=")
-    if not separator or not name or not path:
-        raise argparse.ArgumentTypeError(f"expected NAME=PATH, got {text!r}")
+    name, path = _assignment(text)
     return name, Path(path)
 
 
