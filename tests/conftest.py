@@ -26,14 +26,14 @@ from alspec.pool import (
     ingest_shard,
     write_shard_lists,
 )
-from alspec.preprocess import log_wavelength_grid
+from alspec.preprocess import pool_grid
 from alspec.simulate import simulate_survey
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CLASSES = ["other", "single_peak", "double_peak"]
 INTEREST = ["single_peak", "double_peak"]
-GRID = log_wavelength_grid(**cfg.default("pool", "grid"))
+GRID = pool_grid(cfg.default("pool", "grid"))
 TINY = {  # a workflow run in about a minute: 300 spectra, 10 % emission, a slim CNN
     "iterations": 2,
     "simulate": {"n_spectra": 300, "seed": 3, "rates": {"single_peak": 0.05, "double_peak": 0.05}},

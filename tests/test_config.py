@@ -9,6 +9,8 @@ from alspec import config as cfg
 
 from conftest import REPO, run_alspec
 
+CURVES = yaml.safe_load((REPO / "config" / "curves.yaml").read_text())
+
 
 def test_demo_config_is_valid_and_complete():
     resolved = cfg.load(REPO / "config" / "config.yaml")
@@ -97,11 +99,29 @@ def test_defaults_fill_nested_sections():
             r"anomaly\.relevance_of: \{'double_peak': 7\} above relevance\.maximum 5",
         ),
         ({"slurm": {"gpus": {"train": -1}}}, r"slurm\.gpus\.train: -1 is less than the minimum"),
+        (
+            {"pool": {"grid": {"start": 0, "stop": 1}}, "window": {"start": 0.1, "stop": 0.9}},
+            r"pool\.grid: a log-linear grid starts above 0 \(or give `points`\)",
+        ),
+        (
+            {"pool": {"grid": {"start": 0, "stop": 1, "points": 100}}, "window": {"stop": 1}},
+            r"window: start < stop, both inside pool\.grid",
+        ),
+        (
+            {"mode": "anomaly", "pool": CURVES["pool"], "window": CURVES["window"]},
+            r"features\.lines\.0 \(halpha\): .* inside pool\.grid",
+        ),
     ],
 )
 def test_errors_name_the_key(config, message):
     with pytest.raises(cfg.ConfigError, match=message):
         cfg.resolve(config)
+
+
+def test_the_curves_config_reads_raw_values_so_no_spectral_line_is_checked():
+    resolved = cfg.resolve(CURVES)
+    assert resolved["pool"]["grid"] == {"start": 0, "stop": 1, "log10_step": 0.0001, "points": 100}
+    assert resolved["anomaly"]["features"] == "raw"
 
 
 def test_config_command_checks_a_file(tmp_path):

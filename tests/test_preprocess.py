@@ -10,6 +10,7 @@ from alspec.preprocess import (
     degrade_resolution,
     extract_window,
     log_wavelength_grid,
+    pool_grid,
     resample,
     standardise,
     window_grid,
@@ -23,6 +24,12 @@ def test_log_grid_is_lamost_like():
     assert np.allclose(np.diff(np.log10(grid)), 1e-4)
 
 
+def test_a_pool_grid_with_points_is_evenly_spaced_from_start_to_stop():
+    grid = pool_grid({"start": 0.0, "stop": 1.0, "log10_step": 1e-4, "points": 100})
+    assert grid.size == 100 and grid[0] == 0.0 and grid[-1] == 1.0
+    assert np.allclose(np.diff(grid), 1 / 99)
+
+
 def test_resampling_onto_the_same_grid_is_the_identity():
     wave = log_wavelength_grid(6000, 7000, 1e-4)
     flux = np.linspace(1, 2, wave.size)
@@ -33,7 +40,7 @@ def test_resampling_onto_the_same_grid_is_the_identity():
 
 
 def test_lamost_pixels_are_copied_onto_the_default_grid_without_interpolation():
-    grid = log_wavelength_grid(**cfg.default("pool", "grid"))
+    grid = pool_grid(cfg.default("pool", "grid"))
     lamost = (10 ** (3.5682 + 1e-4 * np.arange(3909))).astype(np.float32)  # as stored
     flux = np.random.default_rng(0).normal(10, 1, lamost.size)
     out_flux, out_ivar = resample(lamost.astype(np.float64), flux, np.ones(lamost.size), grid)

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import BIN, TINY, project, snakemake
+from alspec.pool import open_pool
+
+from conftest import BIN, REPO, TINY, project, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -234,3 +236,37 @@ def test_anomaly_mode_asks_the_top_of_the_ranking_and_relearns_it(tmp_path):
     assert report["training_set_size"] == 10 and report["batch_relevance"]["mean"] is not None
     assert "RWS" in run.stdout + run.stderr, "evaluate prints its summary"
     assert (tmp_path / "results/iterations/1/provenance.json").exists()
+
+
+def test_anomaly_mode_ranks_the_table_1_curves_by_their_raw_values(tmp_path):
+    """Seed 004 §6's data through the whole loop (config/curves.yaml, 1,000 curves):
+    `alspec simulate` writes the curves as one table, the ingest puts them on an evenly
+    spaced grid of x, the detector reads their raw values (no features step), and the
+    expert's relevance re-ranks them."""
+    curves = yaml.safe_load((REPO / "config" / "curves.yaml").read_text())
+    relevance_of = curves["anomaly"]["relevance_of"]
+    small = {
+        "iterations": 2,
+        "simulate": curves["simulate"] | {"n_spectra": 1000},
+        "anomaly": curves["anomaly"] | {"neighbours": 20, "candidates": 20},
+    }
+    project(tmp_path, curves | small)
+    run = snakemake(tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = tmp_path / "results"
+    table = pd.read_csv(results / "survey" / "spectra" / "curves.csv").set_index("id")
+    pool = open_pool(results / "pool")
+    np.testing.assert_allclose(pool.wavelength, np.linspace(0, 1, 100))
+    flux = pd.DataFrame(pool.flux.values, index=pool.id.values).loc[table.index]
+    np.testing.assert_allclose(flux, table.to_numpy(), rtol=1e-6), "values copied, not resampled"
+    assert not (results / "pool" / "features.zarr").exists(), "raw values need no features"
+    truth = pd.read_parquet(results / "survey" / "truth.parquet").set_index("id")["label"]
+    scores = pd.read_parquet(results / "pool" / "anomaly_scores.parquet").set_index("id")
+    outlier = truth.loc[scores.index].isin(relevance_of)
+    assert scores["score"][outlier].median() > scores["score"][~outlier].quantile(0.95)
+    answers = read(tmp_path, 0, "labels.parquet").set_index("id")["label"]
+    expected = truth.loc[answers.index].map(relevance_of).fillna(0).astype(int).astype(str)
+    assert (answers == expected).all(), "the simulated expert answers each class's relevance"
+    report = yaml.safe_load((results / "iterations/1/performance.json").read_text())
+    assert set(report["after"]) == set(relevance_of), "inliers are not scored as anomalies"
+    assert report["training_set_size"] == 10

@@ -32,14 +32,17 @@ def relevance_levels(maximum: int = 5) -> list[str]:
     return [str(level) for level in range(maximum + 1)]
 
 
-def prepared(matrix: np.ndarray) -> np.ndarray:
+def prepared(matrix: np.ndarray, standardise: bool = True) -> np.ndarray:
     """Features ready for distances: a column's missing values (a line outside the
-    spectrum) set to its median, then every column scaled to zero mean and unit
-    variance, so that no feature outweighs the others by its unit."""
+    spectrum, a masked pixel) set to its median, then, when `standardise`, every column
+    scaled to zero mean and unit variance, so that no feature outweighs the others by its
+    unit (raw values on one scale are left as they are)."""
     matrix = np.array(matrix, dtype=np.float64)
     medians = np.nanmedian(matrix, axis=0)
     missing = np.isnan(matrix)
     matrix[missing] = np.take(np.nan_to_num(medians), np.nonzero(missing)[1])
+    if not standardise:
+        return matrix
     spread = matrix.std(axis=0)
     return (matrix - matrix.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
 

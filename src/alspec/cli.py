@@ -156,17 +156,36 @@ def run_shard(args: argparse.Namespace) -> None:
     print(f"shard: {len(files)} files in {shards} shard(s) of up to {args.shard_size}")
 
 
-def _ingest_options(p: argparse.ArgumentParser) -> None:
-    grid = cfg.default("pool", "grid")
-    p.add_argument("shard_list", type=Path, help="the shard's list of files (alspec shard)")
-    p.add_argument("--out", type=Path, required=True, help="the shard's folder to write")
+def _grid_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--grid",
-        type=float,
-        nargs=3,
-        metavar=("START", "STOP", "LOG10_STEP"),
-        default=[grid["start"], grid["stop"], grid["log10_step"]],
+        nargs="+",
+        type=_assignment,
+        default=[],
+        metavar="NAME=VALUE",
+        help="the pool's grid, as config pool.grid: start=, stop= and log10_step= (log-linear,"
+        " Å) or points= (evenly spaced); unnamed keys keep their defaults",
     )
+
+
+def _grid(assignments: list[tuple[str, str]]) -> np.ndarray:
+    """The grid named by --grid, over the defaults of config pool.grid."""
+    from alspec.preprocess import pool_grid
+
+    grid = cfg.default("pool", "grid")
+    for name, value in assignments:
+        if name not in grid:
+            raise ValueError(f"--grid {name}={value}: the keys are {', '.join(grid)}")
+        grid[name] = float(value)
+    if grid["stop"] <= grid["start"]:
+        raise ValueError(f"--grid: stop {grid['stop']} must be greater than start {grid['start']}")
+    return pool_grid(grid)
+
+
+def _ingest_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("shard_list", type=Path, help="the shard's list of files (alspec shard)")
+    p.add_argument("--out", type=Path, required=True, help="the shard's folder to write")
+    _grid_option(p)
     p.add_argument("--metadata", nargs="*", default=cfg.default("pool", "metadata"))
     p.add_argument("--block-size", type=int, default=cfg.default("pool", "block_size"))
 
@@ -174,15 +193,13 @@ def _ingest_options(p: argparse.ArgumentParser) -> None:
 @command("ingest", "read one shard's spectrum files into its Zarr store", _ingest_options)
 def run_ingest(args: argparse.Namespace) -> None:
     from alspec.pool import ingest_shard
-    from alspec.preprocess import log_wavelength_grid
 
     with args.shard_list.open() as listing:
         total = sum(1 for line in listing if line.strip())
     with args.shard_list.open() as listing:
         files = (Path(line.strip()) for line in listing if line.strip())
-        grid = log_wavelength_grid(*args.grid)
         ingested, quarantined = ingest_shard(
-            files, args.out, grid, args.metadata, args.block_size, total
+            files, args.out, _grid(args.grid), args.metadata, args.block_size, total
         )
     print(f"ingest: {total} files: {ingested} spectra ingested, {quarantined} quarantined")
 
@@ -446,10 +463,7 @@ def _transfer_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--target-resolving-power", type=float, default=cfg.default("pool", "resolving_power")
     )
-    grid = cfg.default("pool", "grid")
-    p.add_argument(
-        "--grid", type=float, nargs=3, default=[grid["start"], grid["stop"], grid["log10_step"]]
-    )
+    _grid_option(p)
     _window_shape_options(p)
     p.add_argument("--out", type=Path, required=True, help="the set's window store")
     p.add_argument(
@@ -466,7 +480,7 @@ def run_transfer(args: argparse.Namespace) -> None:
     from alspec import labels
     from alspec.io import atomic_output
     from alspec.pool import discover_files
-    from alspec.preprocess import log_wavelength_grid, window_grid
+    from alspec.preprocess import window_grid
     from alspec.transfer import relabel, transfer_windows
 
     label_map = dict(item.split("=", 1) for item in args.label_map)
@@ -477,7 +491,7 @@ def run_transfer(args: argparse.Namespace) -> None:
         table,
         args.resolving_power,
         args.target_resolving_power,
-        log_wavelength_grid(*args.grid),
+        _grid(args.grid),
         window_grid(*args.range, args.points),
         args.normalisation,
         args.min_coverage,
@@ -811,21 +825,35 @@ def run_query(args: argparse.Namespace) -> None:
 
 
 def _pool_features(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The pool's ids and its features (PCA, line measurements), ready for distances."""
+    """The pool's ids and its features, ready for distances: from a features store its
+    PCA scores and line measurements, standardised; from a pool directory its raw values
+    on the pool's grid (seed 004 §6), masked pixels set to their column's median."""
     from alspec.anomaly import prepared
     from alspec.classifiers import feature_matrix
-    from alspec.pool import open_store
+    from alspec.pool import open_pool, open_store
 
+    if (path / "catalog.parquet").exists():
+        pool = open_pool(path)
+        values = pool.flux.where(pool.ivar > 0).values
+        return np.array([str(i) for i in pool.id.values], dtype=object), prepared(values, False)
     features = open_store(path)
     if "pca" not in features:
-        raise ValueError(f"{path}: not a features store (no `pca`); run `alspec features`")
+        raise ValueError(
+            f"{path}: neither a features store (no `pca`; run `alspec features`) nor a pool"
+            " directory (no catalog.parquet)"
+        )
     ids = np.array([str(i) for i in features.id.values], dtype=object)
     return ids, prepared(feature_matrix(features))
 
 
 def _detect_options(p: argparse.ArgumentParser) -> None:
     anomaly = cfg.default("anomaly")
-    p.add_argument("--features", type=Path, required=True, help="the pool's features.zarr")
+    p.add_argument(
+        "--features",
+        type=Path,
+        required=True,
+        help="the pool's features.zarr, or the pool directory to read its raw values",
+    )
     p.add_argument("--detector", choices=["isolation_forest", "lof"], default=anomaly["detector"])
     p.add_argument("--neighbours", type=int, default=anomaly["neighbours"], help="LOF's")
     p.add_argument("--seed", type=int, default=anomaly["seed"])
@@ -849,7 +877,12 @@ def run_detect(args: argparse.Namespace) -> None:
 def _rank_options(p: argparse.ArgumentParser) -> None:
     anomaly = cfg.default("anomaly")
     relevance = anomaly["relevance"]
-    p.add_argument("--features", type=Path, required=True, help="the pool's features.zarr")
+    p.add_argument(
+        "--features",
+        type=Path,
+        required=True,
+        help="the pool's features.zarr, or the pool directory to read its raw values",
+    )
     p.add_argument("--scores", type=Path, required=True, help="the detector's scores")
     p.add_argument("--training-set", type=Path, required=True, help="relevance answers so far")
     for name in ("alpha", "epsilon1", "epsilon2"):
@@ -1153,7 +1186,12 @@ def _evaluate_ranking_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels", type=Path, required=True, help="the answers to this batch")
     p.add_argument("--training-set", type=Path, required=True)
     p.add_argument("--truth", type=Path, help="truth table: rank-weighted scores per class")
-    p.add_argument("--common", default="other", help="the truth's class that is no anomaly")
+    p.add_argument(
+        "--inliers",
+        nargs="+",
+        default=cfg.default("anomaly", "inliers"),
+        help="the truth's classes that are no anomaly",
+    )
     p.add_argument("--out", type=Path, required=True)
 
 
@@ -1181,7 +1219,7 @@ def run_evaluate_ranking(args: argparse.Namespace) -> None:
         raw = read_table(args.scores, required=("id", "score"))
         raw = raw.sort_values("score", ascending=False, kind="stable")
         ranked = read_table(args.ranked, required=("id", "trained_score"))
-        classes = sorted(set(truth) - {args.common})
+        classes = sorted(set(truth) - set(args.inliers))
         report["before"] = class_ranking_scores(truth.reindex(raw["id"]).to_numpy(), classes)
         report["after"] = class_ranking_scores(truth.reindex(ranked["id"]).to_numpy(), classes)
     write_json(report, args.out)

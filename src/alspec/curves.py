@@ -75,7 +75,7 @@ def simulate_curves(
 def as_table(x: np.ndarray, y: np.ndarray, prefix: str = "curve") -> pd.DataFrame:
     """One row per curve: its id, then one column per x (named by its value), the
     table-of-spectra layout that alspec's readers take."""
-    table = pd.DataFrame(y, columns=[f"{value:.4f}" for value in x])
+    table = pd.DataFrame(y, columns=[f"{value:.8g}" for value in x])  # the pool's grid points
     table.insert(0, "id", [f"{prefix}-{i:06d}" for i in range(len(y))])
     return table
 

@@ -7,6 +7,7 @@ zero inverse variance carries no information (masked, outside the data, or bad).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -21,6 +22,15 @@ def log_wavelength_grid(start: float, stop: float, log10_step: float) -> np.ndar
 def window_grid(start: float, stop: float, points: int) -> np.ndarray:
     """The `points` wavelengths of a window, evenly spaced from `start` to `stop`."""
     return np.linspace(start, stop, points)
+
+
+def pool_grid(grid: Mapping[str, float | None]) -> np.ndarray:
+    """The pool's grid from config `pool.grid`: log-linear in wavelength (`log10_step`),
+    or `points` evenly spaced when given, for tables whose columns are not wavelengths
+    (seed 004's curves on x in [0, 1])."""
+    if grid.get("points"):
+        return window_grid(grid["start"], grid["stop"], int(grid["points"]))
+    return log_wavelength_grid(grid["start"], grid["stop"], grid["log10_step"])
 
 
 def air_to_vacuum(wavelength: np.ndarray) -> np.ndarray:
@@ -72,7 +82,8 @@ def resample(
     good = np.isfinite(flux) & np.isfinite(ivar) & (ivar > 0)
     start = int(np.searchsorted(grid, wavelength[0] * (1 - 1e-7)))
     aligned = grid[start : start + wavelength.size]
-    if aligned.size == wavelength.size and np.abs(aligned / wavelength - 1).max() < 1e-6:
+    tolerance = 1e-6 * np.abs(grid).max()  # of a wavelength; x in [0, 1] starts at 0
+    if aligned.size == wavelength.size and np.abs(aligned - wavelength).max() < tolerance:
         flux_out, ivar_out = np.zeros(grid.size), np.zeros(grid.size)
         flux_out[start : start + wavelength.size] = np.where(good, flux, 0.0)
         ivar_out[start : start + wavelength.size] = np.where(good, ivar, 0.0)

@@ -5,10 +5,11 @@
 
 rule detect:
     input:
-        f"{POOL}/features.zarr",
+        ANOMALY_FEATURES,
     output:
         f"{POOL}/anomaly_scores.parquet",
     params:
+        features=lambda wildcards, input: features_option(input[0]),
         anomaly=config["anomaly"],
     log:
         "results/logs/detect.log",
@@ -18,14 +19,14 @@ rule detect:
     conda:
         ENV
     shell:
-        "alspec detect --features {input} --detector {params.anomaly[detector]}"
+        "alspec detect --features {params.features} --detector {params.anomaly[detector]}"
         " --neighbours {params.anomaly[neighbours]} --seed {params.anomaly[seed]}"
         " --out {output} --threads {threads} > {log} 2>&1"
 
 
 rule rank:
     input:
-        features=f"{POOL}/features.zarr",
+        features=ANOMALY_FEATURES,
         scores=f"{POOL}/anomaly_scores.parquet",
         training_set=f"{ITERATION}/training_set.parquet",
     output:
@@ -34,6 +35,7 @@ rule rank:
         candidates=f"{ITERATION}/candidates.parquet",
         report=f"{ITERATION}/training.json",
     params:
+        features=lambda wildcards, input: features_option(input.features),
         relevance=config["anomaly"]["relevance"],
         batch_size=config["query"]["batch_size"],
         candidates=config["anomaly"]["candidates"],
@@ -46,7 +48,7 @@ rule rank:
     conda:
         ENV
     shell:
-        "alspec rank --features {input.features} --scores {input.scores}"
+        "alspec rank --features {params.features} --scores {input.scores}"
         " --training-set {input.training_set} --alpha {params.relevance[alpha]}"
         " --epsilon1 {params.relevance[epsilon1]} --epsilon2 {params.relevance[epsilon2]}"
         " --maximum {params.relevance[maximum]} --batch-size {params.batch_size}"
@@ -66,7 +68,7 @@ rule evaluate:
         f"{ITERATION}/performance.json",
     params:
         truth=truth_option,
-        common=config["classes"][0],
+        inliers=config["anomaly"]["inliers"],
     log:
         "results/logs/evaluate/{n}.log",
     resources:
@@ -76,4 +78,4 @@ rule evaluate:
     shell:
         "alspec evaluate-ranking --iteration {wildcards.n} --scores {input.scores}"
         " --ranked {input.ranked} --labels {input.labels} --training-set {input.training_set}"
-        " {params.truth} --common {params.common} --out {output} 2>&1 | tee {log}"
+        " {params.truth} --inliers {params.inliers} --out {output} 2>&1 | tee {log}"

@@ -37,7 +37,6 @@ rule transfer:
         classes=config["classes"],
         resolving_power=config["initial"]["external"]["resolving_power"],
         target=config["pool"]["resolving_power"],
-        grid=config["pool"]["grid"],
         window=config["window"],
     log:
         "results/logs/transfer.log",
@@ -49,7 +48,7 @@ rule transfer:
         "alspec transfer {input.files:q} --labels {input.labels} --label-map {params.label_map}"
         " --classes {params.classes} --resolving-power {params.resolving_power}"
         " --target-resolving-power {params.target}"
-        " --grid {params.grid[start]} {params.grid[stop]} {params.grid[log10_step]}"
+        f" --grid {GRID}"
         " --range {params.window[start]} {params.window[stop]} --points {params.window[points]}"
         " --normalisation {params.window[normalisation]}"
         " --min-coverage {params.window[min_coverage]}"

@@ -10,6 +10,8 @@ from alspec.config import check_consistency
 check_consistency(config)
 
 POOL = "results/pool"
+# The pool's grid as `alspec ingest --grid` takes it: NAME=VALUE of config pool.grid.
+GRID = " ".join(f"{k}={v}" for k, v in config["pool"]["grid"].items() if v is not None)
 ITERATION = "results/iterations/{n}"
 ENV = "../../envs/pipeline.yaml"
 
@@ -46,6 +48,17 @@ ANOMALY = config["mode"] == "anomaly"
 ANSWERS = (
     relevance_levels(config["anomaly"]["relevance"]["maximum"]) if ANOMALY else config["classes"]
 )
+# What the detector reads: the features store, or the pool's raw values (its directory;
+# then the features step, which measures spectral lines, is not run at all).
+RAW_VALUES = ANOMALY and config["anomaly"]["features"] == "raw"
+ANOMALY_FEATURES = f"{POOL}/catalog.parquet" if RAW_VALUES else f"{POOL}/features.zarr"
+
+
+def features_option(path):
+    """What `--features` names: the features store, or the pool directory (raw values)."""
+    return path if path.endswith(".zarr") else os.path.dirname(path)
+
+
 CNN = config["model"]["type"] == "cnn" and not ANOMALY
 MODEL = f"{ITERATION}/model.{'keras' if CNN else 'joblib'}"
 COMMITTEE = config["query"]["strategy"] in ("vote_entropy", "kl_divergence", "bald")
@@ -65,7 +78,10 @@ def gpu_job(step):
 
 def model_inputs(wildcards):
     """What the model reads: the CNN the pool's windows (and an external set's, for
-    training), a scikit-learn model the pool's features."""
+    training), a scikit-learn model the pool's features, anomaly mode what its detector
+    reads."""
+    if ANOMALY:
+        return [ANOMALY_FEATURES]
     if not CNN:
         return [f"{POOL}/features.zarr"]
     external = config["initial"]["source"] == "external"

@@ -25,7 +25,7 @@ rule ingest:
     output:
         directory(f"{POOL}/shards/{{shard}}"),
     params:
-        grid=lambda wildcards: " ".join(str(v) for v in config["pool"]["grid"].values()),
+        grid=GRID,
         metadata=config["pool"]["metadata"],
         block_size=config["pool"]["block_size"],
     log:

@@ -4,9 +4,15 @@ rule simulate:
         truth="results/survey/truth.parquet",
     params:
         out=lambda wildcards, output: os.path.dirname(output.truth),
+        instrument=config["simulate"]["instrument"],
         n_spectra=config["simulate"]["n_spectra"],
-        rates=" ".join(f"{c}={r}" for c, r in config["simulate"]["rates"].items()),
-        snr=config["simulate"]["snr"],
+        spectra=(
+            ""  # Table 1's curves have their own shapes and noise
+            if config["simulate"]["instrument"] == "curves"
+            else "--rates "
+            + " ".join(f"{c}={r}" for c, r in config["simulate"]["rates"].items())
+            + " --snr {} {}".format(*config["simulate"]["snr"])
+        ),
         seed=config["simulate"]["seed"],
     log:
         "results/logs/simulate.log",
@@ -16,6 +22,6 @@ rule simulate:
     conda:
         ENV
     shell:
-        "alspec simulate --out {params.out} --n-spectra {params.n_spectra}"
-        " --rates {params.rates}"
-        " --snr {params.snr} --seed {params.seed} --workers {threads} > {log} 2>&1"
+        "alspec simulate --instrument {params.instrument} --out {params.out}"
+        " --n-spectra {params.n_spectra} {params.spectra} --seed {params.seed}"
+        " --workers {threads} > {log} 2>&1"
