@@ -15,7 +15,7 @@ from astropy.io import fits
 
 from alspec.pool import ReconciliationError, gather, open_pool
 
-from conftest import BIN, build_pool
+from conftest import BIN, build_pool, run_alspec
 from layouts import lamost_header, lamost_wavelength, line, write_lamost_image, write_sdss
 
 
@@ -132,3 +132,27 @@ def test_a_killed_shard_job_leaves_nothing_and_reruns_cleanly(survey, tmp_path):
     catalog = gather(tmp_path, [shard], tmp_path / "catalog.parquet", tmp_path / "q.parquet")
     assert len(catalog) == len(files) and catalog["id"].is_unique
     assert open_pool(tmp_path).sizes["spectrum"] == len(files)
+
+
+def test_a_table_of_curves_is_copied_onto_an_evenly_spaced_grid(tmp_path):
+    """Seed 004's Table 1 curves as one CSV: on `--grid start=0 stop=1 points=100` every
+    value lands on its own grid point, unresampled; a wrong grid key is named."""
+    run_alspec("simulate", "--instrument", "curves", "--out", tmp_path, "--n-spectra", "300")
+    lists = tmp_path / "shards" / "lists"
+    lists.mkdir(parents=True)
+    listing = lists / "00000.txt"
+    listing.write_text(f"{tmp_path / 'spectra' / 'curves.csv'}\n")
+    shard = tmp_path / "shards" / "00000"
+    wrong = run_alspec("ingest", listing, "--out", shard, "--grid", "step=0.01", check=False)
+    assert wrong.returncode != 0
+    assert "--grid step=0.01: the keys are log10_step, points, start, stop" in wrong.stderr
+    run_alspec("ingest", listing, "--out", shard, "--grid", "start=0", "stop=1", "points=100")
+    gather(
+        tmp_path / "shards" / "lists", [shard], tmp_path / "catalog.parquet", tmp_path / "q.parquet"
+    )
+    table = pd.read_csv(tmp_path / "spectra" / "curves.csv").set_index("id")
+    pool = open_pool(tmp_path)
+    np.testing.assert_array_equal(pool.wavelength, np.linspace(0, 1, 100))
+    flux = pd.DataFrame(pool.flux.values, index=pool.id.values).loc[table.index]
+    np.testing.assert_allclose(flux, table.to_numpy(), rtol=1e-6)
+    assert (pool.ivar.values > 0).all()

@@ -176,7 +176,10 @@ def _grid(assignments: list[tuple[str, str]]) -> np.ndarray:
     for name, value in assignments:
         if name not in grid:
             raise ValueError(f"--grid {name}={value}: the keys are {', '.join(grid)}")
-        grid[name] = float(value)
+        try:
+            grid[name] = float(value)
+        except ValueError:
+            raise ValueError(f"--grid {name}={value}: not a number") from None
     if grid["stop"] <= grid["start"]:
         raise ValueError(f"--grid: stop {grid['stop']} must be greater than start {grid['start']}")
     return pool_grid(grid)
