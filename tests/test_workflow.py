@@ -270,3 +270,6 @@ def test_anomaly_mode_ranks_the_table_1_curves_by_their_raw_values(tmp_path):
     report = yaml.safe_load((results / "iterations/1/performance.json").read_text())
     assert set(report["after"]) == set(relevance_of), "inliers are not scored as anomalies"
     assert report["training_set_size"] == 10
+    record = yaml.safe_load((results / "iterations/1/provenance.json").read_text())
+    assert set(record["inputs"]) == {"store", "training_set", "anomaly_scores"}
+    assert record["inputs"]["anomaly_scores"]["checksum"].startswith("sha256:")

@@ -108,6 +108,15 @@ def held_out_input(wildcards):
     return {"held_out": held_out} if held_out else {}
 
 
+def provenance_inputs(wildcards):
+    """Inputs a provenance record names beside the model's store and training set: the
+    held-out set, and in anomaly mode the detector's scores that the ranking starts from."""
+    extra = held_out_input(wildcards)
+    if ANOMALY:
+        extra["anomaly_scores"] = f"{POOL}/anomaly_scores.parquet"
+    return extra
+
+
 def held_out_option(wildcards, input):
     return f"--held-out {input.held_out}" if "held_out" in input.keys() else ""
 

@@ -13,7 +13,7 @@ rule iteration_config:
 
 rule provenance:
     input:
-        unpack(held_out_input),
+        unpack(provenance_inputs),
         store=lambda wildcards: model_inputs(wildcards)[0],
         training_set=f"{ITERATION}/training_set.parquet",
         training_report=f"{ITERATION}/training.json",
@@ -26,8 +26,10 @@ rule provenance:
     params:
         settings=json.dumps(config, sort_keys=True),
         query_seed=query_seed,
-        held_out=lambda wildcards, input: (
-            f"--input held_out={input.held_out}" if "held_out" in input.keys() else ""
+        extra=lambda wildcards, input: " ".join(
+            f"--input {name}={input[name]}"
+            for name in ("held_out", "anomaly_scores")
+            if name in input.keys()
         ),
         repository=workflow.basedir,
     log:
@@ -39,7 +41,7 @@ rule provenance:
     shell:
         "alspec provenance --iteration {wildcards.n} --config-json {params.settings:q}"
         " --query-seed {params.query_seed} --input store={input.store}"
-        " --input training_set={input.training_set} {params.held_out}"
+        " --input training_set={input.training_set} {params.extra}"
         " --product predictions={input.predictions} --product query={input.query}"
         " --product candidates={input.candidates} --product labels={input.labels}"
         " --training-report {input.training_report} --repository {params.repository:q}"
