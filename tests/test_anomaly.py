@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 from alspec import anomaly
 from alspec.curves import COUNTS, OUTLIER_CLASSES, simulate_curves
@@ -124,3 +125,19 @@ def test_the_batch_is_the_top_of_the_ranking_not_yet_answered():
     assert list(query["id"]) == ["c", "a"], "b is answered already"
     assert list(query["predicted"]) == ["", "0"] and set(query["reason"]) == {"top_ranked"}
     assert list(top["id"]) == ["b", "c", "a"]
+
+
+def test_detect_names_a_store_that_holds_no_features(tmp_path):
+    from conftest import run_alspec
+
+    xr.Dataset({"flux": (("spectrum", "wavelength"), np.zeros((2, 3)))}).to_zarr(
+        tmp_path / "window.zarr", consolidated=False
+    )
+    run = run_alspec(
+        "detect", "--features", tmp_path / "window.zarr", "--out", tmp_path / "s.parquet",
+        check=False,
+    )  # fmt: skip
+    assert run.returncode != 0 and "Traceback" not in run.stderr
+    assert "window.zarr: neither a features store (no `pca`" in run.stderr
+    assert "nor a pool directory (no catalog.parquet)" in run.stderr
+    assert not (tmp_path / "s.parquet").exists()
