@@ -37,6 +37,7 @@ rule transfer:
         classes=config["classes"],
         resolving_power=config["initial"]["external"]["resolving_power"],
         target=config["pool"]["resolving_power"],
+        grid=GRID,
         window=config["window"],
     log:
         "results/logs/transfer.log",
@@ -48,7 +49,7 @@ rule transfer:
         "alspec transfer {input.files:q} --labels {input.labels} --label-map {params.label_map}"
         " --classes {params.classes} --resolving-power {params.resolving_power}"
         " --target-resolving-power {params.target}"
-        f" --grid {GRID}"
+        " --grid {params.grid}"
         " --range {params.window[start]} {params.window[stop]} --points {params.window[points]}"
         " --normalisation {params.window[normalisation]}"
         " --min-coverage {params.window[min_coverage]}"
