@@ -457,7 +457,8 @@ def _transfer_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--label-map",
         nargs="*",
-        default=[f"{k}={v}" for k, v in external["label_map"].items()],
+        type=_assignment,
+        default=list(external["label_map"].items()),
         metavar="FROM=TO",
         help="the set's labels in the pool's classes",
     )
@@ -486,8 +487,7 @@ def run_transfer(args: argparse.Namespace) -> None:
     from alspec.preprocess import window_grid
     from alspec.transfer import relabel, transfer_windows
 
-    label_map = dict(item.split("=", 1) for item in args.label_map)
-    table = relabel(read_table(args.labels, required=("id", "label")), label_map)
+    table = relabel(read_table(args.labels, required=("id", "label")), dict(args.label_map))
     labels.check(table, args.classes, f"{args.labels} (after --label-map)")
     store, kept, skipped = transfer_windows(
         discover_files(args.files),
@@ -849,14 +849,18 @@ def _pool_features(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return ids, prepared(feature_matrix(features))
 
 
-def _detect_options(p: argparse.ArgumentParser) -> None:
-    anomaly = cfg.default("anomaly")
+def _anomaly_features_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--features",
         type=Path,
         required=True,
         help="the pool's features.zarr, or the pool directory to read its raw values",
     )
+
+
+def _detect_options(p: argparse.ArgumentParser) -> None:
+    anomaly = cfg.default("anomaly")
+    _anomaly_features_option(p)
     p.add_argument("--detector", choices=["isolation_forest", "lof"], default=anomaly["detector"])
     p.add_argument("--neighbours", type=int, default=anomaly["neighbours"], help="LOF's")
     p.add_argument("--seed", type=int, default=anomaly["seed"])
@@ -880,12 +884,7 @@ def run_detect(args: argparse.Namespace) -> None:
 def _rank_options(p: argparse.ArgumentParser) -> None:
     anomaly = cfg.default("anomaly")
     relevance = anomaly["relevance"]
-    p.add_argument(
-        "--features",
-        type=Path,
-        required=True,
-        help="the pool's features.zarr, or the pool directory to read its raw values",
-    )
+    _anomaly_features_option(p)
     p.add_argument("--scores", type=Path, required=True, help="the detector's scores")
     p.add_argument("--training-set", type=Path, required=True, help="relevance answers so far")
     for name in ("alpha", "epsilon1", "epsilon2"):
@@ -1036,8 +1035,8 @@ def run_pull(args: argparse.Namespace) -> None:
 
         if args.truth is None:
             raise ValueError("pull: the simulated oracle needs --truth (oracle.truth)")
-        relevance_of = dict(args.relevance_of or [])
-        answers = simulated.pull(query, args.truth, args.batch, relevance_of or None)
+        relevance_of = dict(args.relevance_of) if args.relevance_of else None
+        answers = simulated.pull(query, args.truth, args.batch, relevance_of)
     else:
         from alspec.oracles import labelstudio
 
@@ -1205,9 +1204,10 @@ def _evaluate_ranking_options(p: argparse.ArgumentParser) -> None:
 )
 def run_evaluate_ranking(args: argparse.Namespace) -> None:
     from alspec.anomaly import class_ranking_scores
+    from alspec.labels import UNSURE
 
     answers = read_table(args.labels, required=("id", "label"))
-    given = answers.loc[answers["label"] != "unsure", "label"].astype(int)
+    given = answers.loc[answers["label"] != UNSURE, "label"].astype(int)
     report = {
         "mode": "anomaly",
         "iteration": args.iteration,

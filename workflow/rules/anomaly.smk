@@ -9,7 +9,7 @@ rule detect:
     output:
         f"{POOL}/anomaly_scores.parquet",
     params:
-        features=lambda wildcards, input: features_option(input[0]),
+        features=DETECTOR_READS,
         anomaly=config["anomaly"],
     log:
         "results/logs/detect.log",
@@ -35,7 +35,7 @@ rule rank:
         candidates=f"{ITERATION}/candidates.parquet",
         report=f"{ITERATION}/training.json",
     params:
-        features=lambda wildcards, input: features_option(input.features),
+        features=DETECTOR_READS,
         relevance=config["anomaly"]["relevance"],
         batch_size=config["query"]["batch_size"],
         candidates=config["anomaly"]["candidates"],

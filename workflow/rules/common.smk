@@ -50,14 +50,11 @@ ANSWERS = (
 )
 # What the detector reads: the features store, or the pool's raw values (its directory;
 # then the features step, which measures spectral lines, is not run at all).
+# ANOMALY_FEATURES is the rules' input, the store or the pool's catalogue; DETECTOR_READS
+# what `alspec detect/rank --features` is given, the store or the pool directory.
 RAW_VALUES = ANOMALY and config["anomaly"]["features"] == "raw"
 ANOMALY_FEATURES = f"{POOL}/catalog.parquet" if RAW_VALUES else f"{POOL}/features.zarr"
-
-
-def features_option(path):
-    """What `--features` names: the features store, or the pool directory (raw values)."""
-    return path if path.endswith(".zarr") else os.path.dirname(path)
-
+DETECTOR_READS = POOL if RAW_VALUES else ANOMALY_FEATURES
 
 CNN = config["model"]["type"] == "cnn" and not ANOMALY
 MODEL = f"{ITERATION}/model.{'keras' if CNN else 'joblib'}"
