@@ -123,6 +123,9 @@ def run_simulate(args: argparse.Namespace) -> None:
     if args.instrument == "curves":
         from alspec.curves import write_curves
 
+        if args.rates or args.snr:
+            raise ValueError("--rates, --snr: the curves have Table 1's own classes and noise")
+
         truth = write_curves(args.out, args.n_spectra, args.seed)
         print(f"wrote {len(truth)} curves to {args.out / 'spectra'}: {counts(truth['label'])}")
         return
