@@ -27,7 +27,7 @@ from alspec.pool import (
     write_shard_lists,
 )
 from alspec.preprocess import pool_grid
-from alspec.simulate import simulate_survey
+from alspec.simulate import SurveyModel, simulate_survey
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -57,7 +57,8 @@ def run_alspec(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 def survey(tmp_path_factory) -> Path:
     """200 simulated LAMOST spectra, a fifth of them with emission, and their truth."""
     out = tmp_path_factory.mktemp("survey")
-    simulate_survey(out, 200, {"single_peak": 0.1, "double_peak": 0.1}, (20, 80), seed=7)
+    survey = SurveyModel(rates={"single_peak": 0.1, "double_peak": 0.1}, snr=(20, 80))
+    simulate_survey(out, 200, survey, seed=7)
     return out
 
 

@@ -13,8 +13,9 @@ from alspec.simulate import (
     LAMOST_COEFF0,
     LAMOST_COEFF1,
     LAMOST_PIXELS,
-    ONDREJOV_RATES,
+    ONDREJOV,
     Instrument,
+    SurveyModel,
     balmer_depth,
     designation,
     draw_parameters,
@@ -61,8 +62,9 @@ def test_truth_matches_the_files(survey):
 
 def test_the_survey_depends_on_the_seed_not_on_the_workers(tmp_path):
     rates = {"single_peak": 0.2, "double_peak": 0.2}
-    one = simulate_survey(tmp_path / "one", 120, rates, (10, 50), seed=5, workers=1)
-    two = simulate_survey(tmp_path / "two", 120, rates, (10, 50), seed=5, workers=2)
+    survey = SurveyModel(rates=rates, snr=(10, 50))
+    one = simulate_survey(tmp_path / "one", 120, survey, seed=5, workers=1)
+    two = simulate_survey(tmp_path / "two", 120, survey, seed=5, workers=2)
     pd.testing.assert_frame_equal(one, two)
     for name in one["file"]:
         assert fits.getdata(tmp_path / "one/spectra" / name).tobytes() == (
@@ -71,7 +73,9 @@ def test_the_survey_depends_on_the_seed_not_on_the_workers(tmp_path):
 
 
 def test_class_rates_follow_the_configuration(rng):
-    stars = draw_parameters(50_000, {"single_peak": 0.012, "double_peak": 0.008}, (8, 80), rng)
+    stars = draw_parameters(
+        50_000, SurveyModel(rates={"single_peak": 0.012, "double_peak": 0.008}), rng
+    )
     rates = stars["label"].value_counts(normalize=True)
     assert rates["single_peak"] == pytest.approx(0.012, abs=0.002)
     assert rates["double_peak"] == pytest.approx(0.008, abs=0.002)
@@ -109,7 +113,7 @@ def test_emission_profile_integrates_to_its_equivalent_width(separation):
 
 def test_rare_line_shapes_for_anomaly_mode(rng):
     stars = draw_parameters(
-        20_000, {"p_cygni": 0.01, "forbidden_lines": 0.01}, (8, 80), rng
+        20_000, SurveyModel(rates={"p_cygni": 0.01, "forbidden_lines": 0.01}), rng
     ).set_index("label")
     wavelength = np.linspace(HALPHA - 60, 6740, 40001)
     wind = stars.loc["p_cygni"].iloc[0]
@@ -160,7 +164,7 @@ def test_header_strings():
 
 
 def test_an_ondrejov_set_is_written_as_the_archive_stores_it(tmp_path):
-    truth = simulate_survey(tmp_path, 30, ONDREJOV_RATES, (150, 150), seed=2, instrument="ondrejov")
+    truth = simulate_survey(tmp_path, 30, ONDREJOV, seed=2, instrument="ondrejov")
     assert set(truth["label"]) <= {"single_peak", "double_peak", "absorption"}
     assert (truth["label"] == "absorption").any() and (truth["label"] != "absorption").any()
     row = truth.iloc[0]

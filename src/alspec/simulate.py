@@ -23,6 +23,7 @@ from astropy.io import fits
 from scipy.special import expit
 from tqdm import tqdm
 
+from alspec.config import CONFUSERS
 from alspec.formats import Spectrum, write_lamost
 from alspec.io import atomic_output, write_table
 from alspec.preprocess import air_to_vacuum, blur
@@ -34,6 +35,9 @@ EMISSION_CLASSES = ("single_peak", "double_peak")
 # Rare line shapes for anomaly mode, none unless their rates say so: Hα emission with a
 # blue-shifted wind absorption (P Cygni), and narrow nebular Hα with [N II] and [S II].
 ANOMALY_CLASSES = ("p_cygni", "forbidden_lines")
+# CONFUSERS, none unless their rates say so: objects with Hα emission that are not the
+# classes of interest and that the oracle answers "other": star-forming galaxies at low
+# redshift (narrow Hα with [N II], [S II]) and active M dwarfs (narrow Hα on TiO bands).
 FORBIDDEN_LINES = ((6549.86, 1 / 3), (6585.27, 1.0), (6718.29, 0.5), (6732.67, 0.5))  # vacuum Å
 
 # Vacuum rest wavelengths (Å).
@@ -82,36 +86,61 @@ class Instrument:
         return float(np.log10(1 + 1 / self.resolving_power))
 
 
-def draw_parameters(
-    n: int, rates: Mapping[str, float], snr_range: tuple[float, float], rng: np.random.Generator
-) -> pd.DataFrame:
+@dataclass(frozen=True)
+class SurveyModel:
+    """What a simulated survey holds: the fraction of each rare kind of object (`rates`:
+    emission classes, anomaly line shapes, confusers), the S/N range (log-uniform, or
+    log-normal around `snr_median` clipped to the range) and the range of the emission
+    equivalent widths in Å (log-uniform)."""
+
+    rates: Mapping[str, float]
+    snr: tuple[float, float] = (8.0, 80.0)
+    snr_median: float | None = None
+    emission_ew: tuple[float, float] = (2.0, 40.0)
+
+    def draw_snr(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Log-uniform over `snr`; or log-normal with median `snr_median` and σ a quarter
+        of the range's log width (the range is ±2σ), clipped to the range."""
+        low, high = np.log(self.snr)
+        if self.snr_median is None:
+            return np.exp(rng.uniform(low, high, n))
+        spread = (high - low) / 4
+        return np.exp(np.clip(rng.normal(np.log(self.snr_median), spread, n), low, high))
+
+
+def draw_parameters(n: int, survey: SurveyModel, rng: np.random.Generator) -> pd.DataFrame:
     """The physical parameters of `n` stars; the label is the truth the oracle knows."""
-    rare = (*EMISSION_CLASSES, *ANOMALY_CLASSES)
-    p_emission = [rates.get(c, 0.0) for c in rare]
-    if sum(p_emission) > 1:
-        raise ValueError(f"simulate.rates: emission rates sum to {sum(p_emission)} > 1")
-    label = rng.choice([OTHER, *rare], size=n, p=[1 - sum(p_emission), *p_emission])
-    emission = label != OTHER
+    rare = (*EMISSION_CLASSES, *ANOMALY_CLASSES, *CONFUSERS)
+    unknown = set(survey.rates) - set(rare)
+    if unknown:
+        raise ValueError(f"simulate.rates: {sorted(unknown)} unknown; known: {', '.join(rare)}")
+    p_rare = [survey.rates.get(c, 0.0) for c in rare]
+    if sum(p_rare) > 1:
+        raise ValueError(f"simulate.rates: the rates sum to {sum(p_rare)} > 1")
+    kind = rng.choice([OTHER, *rare], size=n, p=[1 - sum(p_rare), *p_rare])
+    emission = ~np.isin(kind, (OTHER, *CONFUSERS))
     # Most survey stars are FGK; 15 % are hot; Be stars are B and early A stars.
     cool = np.exp(rng.normal(np.log(5600), 0.18, n))
     hot = np.exp(rng.uniform(np.log(7000), np.log(30000), n))
     be = np.exp(rng.uniform(np.log(10000), np.log(28000), n))
     teff = np.clip(np.where(emission, be, np.where(rng.random(n) < 0.15, hot, cool)), 3100, 35000)
     separation = rng.uniform(200, 600, n)
-    double = label == "double_peak"
+    double = kind == "double_peak"
     ra = rng.uniform(0, 360, n)
     dec = np.degrees(np.arcsin(rng.uniform(np.sin(np.radians(-10)), np.sin(np.radians(60)), n)))
     stars = pd.DataFrame(
         {
             "id": [str(obsid) for obsid in 100_000_000 + rng.choice(900_000_000, n, replace=False)],
-            "label": label,
+            "label": np.where(np.isin(kind, CONFUSERS), OTHER, kind),
             "teff": teff.round(0),
             "rv_kms": rng.normal(0, 40, n).round(2),
-            "snr": np.exp(rng.uniform(*np.log(snr_range), n)).round(2),
+            "snr": survey.draw_snr(n, rng).round(2),
             "ra": ra.round(6),
             "dec": dec.round(6),
             # Emission strength (Å, > 0) and shape; zero for stars without emission.
-            "emission_ew": np.where(emission, np.exp(rng.uniform(np.log(2), np.log(40), n)), 0.0),
+            "emission_ew": np.where(
+                emission, np.exp(rng.uniform(*np.log(survey.emission_ew), n)), 0.0
+            ),
             "emission_sigma_kms": np.where(
                 double, rng.uniform(0.2, 0.35, n) * separation, rng.uniform(60, 200, n)
             )
@@ -120,7 +149,32 @@ def draw_parameters(
             "violet_to_red": np.where(double, rng.uniform(0.7, 1.4, n), 1.0),
         }
     )
-    return with_rare_line_shapes(stars, rng)
+    stars = with_rare_line_shapes(stars, rng).assign(kind=stars["label"])
+    if np.isin(kind, CONFUSERS).any():
+        stars = with_confusers(stars, kind, rng)
+    return stars
+
+
+def with_confusers(stars: pd.DataFrame, kind: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    """Objects with Hα emission that the oracle calls "other" (`kind` says what they are):
+    galaxies at redshift 0.002-0.03 (an old population's continuum, narrow Hα 1-30 Å with
+    [N II] and [S II]) and M dwarfs of 3,100-3,700 K with narrow Hα of 0.5-8 Å. Drawn
+    last, so a survey without them is the same as before for the same seed."""
+    n = len(stars)
+    galaxy, dwarf = kind == "emission_galaxy", kind == "m_dwarf"
+    confuser = galaxy | dwarf
+    ew = np.where(galaxy, np.exp(rng.uniform(np.log(1), np.log(30), n)), rng.uniform(0.5, 8.0, n))
+    teff = np.where(galaxy, rng.uniform(4500, 6000, n), rng.uniform(3100, 3700, n))
+    redshift_kms = C_KMS * rng.uniform(0.002, 0.03, n)
+    sigma_kms = np.where(galaxy, rng.uniform(50, 150, n), rng.uniform(15, 40, n))
+    return stars.assign(
+        kind=np.where(confuser, kind, stars["kind"]),
+        teff=np.where(confuser, teff.round(0), stars["teff"]),
+        rv_kms=np.where(galaxy, redshift_kms.round(2), stars["rv_kms"]),
+        emission_ew=np.where(confuser, ew, stars["emission_ew"]),
+        emission_sigma_kms=np.where(confuser, sigma_kms, stars["emission_sigma_kms"]),
+        forbidden_ratio=np.where(galaxy, rng.uniform(0.3, 1.0, n), stars["forbidden_ratio"]),
+    )
 
 
 def with_rare_line_shapes(stars: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -252,8 +306,7 @@ def render(star: pd.Series, instrument: Instrument, rng: np.random.Generator) ->
     return binned * instrument_response(instrument.wavelength(), rng)
 
 
-ONDREJOV_RATES = {"single_peak": 0.35, "double_peak": 0.25}  # an archive of Be stars
-ONDREJOV_SNR = (50.0, 300.0)
+ONDREJOV = SurveyModel(rates={"single_peak": 0.35, "double_peak": 0.25}, snr=(50.0, 300.0))
 ONDREJOV_RESOLVING_POWER = 13_000
 ABSORPTION = "absorption"
 
@@ -393,8 +446,7 @@ def _write_stars(stars: pd.DataFrame, seeds: list, directory: Path, instrument: 
 def simulate_survey(
     out_dir: str | Path,
     n_spectra: int,
-    rates: Mapping[str, float],
-    snr_range: tuple[float, float],
+    survey: SurveyModel,
     seed: int,
     workers: int = 1,
     instrument: str = "lamost",
@@ -407,7 +459,7 @@ def simulate_survey(
     The output depends on `seed` only, not on the number of `workers` writing it.
     """
     out_dir = Path(out_dir)
-    stars = draw_parameters(n_spectra, rates, snr_range, np.random.default_rng(seed))
+    stars = draw_parameters(n_spectra, survey, np.random.default_rng(seed))
     if instrument == "ondrejov":
         stars["id"] = [f"ond-{i:06d}" for i in range(n_spectra)]
         stars["label"] = stars["label"].replace(OTHER, ABSORPTION)

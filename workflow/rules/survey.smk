@@ -12,6 +12,12 @@ rule simulate:
             else "--rates "
             + " ".join(f"{c}={r}" for c, r in config["simulate"]["rates"].items())
             + " --snr {} {}".format(*config["simulate"]["snr"])
+            + " --emission-ew {} {}".format(*config["simulate"]["emission_ew"])
+            + (
+                f" --snr-median {config['simulate']['snr_median']}"
+                if config["simulate"]["snr_median"]
+                else ""
+            )
         ),
         seed=config["simulate"]["seed"],
     log:
