@@ -1,17 +1,25 @@
 #!/usr/bin/env python3
-"""Label efficiency: how many labels each query strategy needs before the emission-line
-stars are found reliably, against random sampling (issue 5).
+"""Label efficiency on a rare survey: does the loop find the rare class from a cold start,
+and how good are its candidates after 1,000 labels? (issue 16)
 
-    .venv/bin/python scripts/benchmark_learning.py [--labels 1500] [--batch 100]
+    .venv/bin/python scripts/benchmark_learning.py [--survey hard|demo] [--seeds 0 1 2]
 
 The survey is simulated and made into a pool by the workflow itself (`snakemake
-results/pool/window.zarr`: 100,000 LAMOST spectra, 1 % with Hα emission). A stratified
-held-out set of 5,000 spectra is never asked; the rest is the pool. Every strategy starts
-from the same random cold-start batch and the simulated oracle answers from the truth;
-each round trains the CNN (slim, the pipeline's training: validation split, early
-stopping, SMOTE or class weights), classifies the pool, scores the held-out set and asks
-the next batch. Committee strategies use Monte-Carlo-dropout passes. Writes
-results/benchmarks/learning.{json,md}, docs/label_efficiency.{md,png}.
+--configfile config/hard.yaml`, once): 100,000 LAMOST spectra with 0.4 % Hα emitters
+(equivalent widths from 1 Å, S/N log-normal around 15) and emission-line confusers; or
+the demo's 8,000 spectra with 2 % strong emitters. A stratified held-out set is never
+asked. Each run starts from a random cold start of 100 and asks 100 a round; the
+simulated oracle answers from the truth. Every round calls the pipeline's own functions:
+training with its validation split, early stopping and SMOTE, the prior-shift
+calibration (alspec.calibration), the batch choice (alspec.query.select_batch) with
+discovery's sources (alspec.discovery). Runs:
+
+- default: entropy with discovery (anomaly, typical, prior) and calibrated probabilities;
+- entropy: entropy alone on the model's own probabilities, as before issue 16;
+- random: random sampling, calibrated probabilities;
+- ceiling: the model trained once on a large random set.
+
+Writes results/benchmarks/learning-<survey>.{json,md}, docs/label_efficiency.{md,png}.
 """
 
 from __future__ import annotations
@@ -29,289 +37,398 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-WORK = ROOT / "results" / "benchmarks" / "learning"
 CLASSES = ["other", "single_peak", "double_peak"]
 INTEREST = CLASSES[1:]
-SURVEY = {
-    "simulate": {
-        "n_spectra": 100_000,
-        "seed": 5,
-        "rates": {"single_peak": 0.006, "double_peak": 0.004},
-    },
-    "pool": {"shard_size": 20_000},
+SURVEYS = {  # config laid over the demo's, held-out size
+    "hard": (ROOT / "config" / "hard.yaml", 20_000),
+    "demo": (None, 2_000),
 }
-STRATEGIES = [
-    ("random", False),
-    ("entropy", False),
-    ("least_confidence", False),
-    ("smallest_margin", False),
-    ("entropy", True),
-    ("vote_entropy", False),
-    ("kl_divergence", False),
-    ("bald", False),
-]
+RUNS = {
+    "default": {
+        "strategy": "entropy",
+        "sources": ["anomaly", "typical", "prior"],
+        "calibrate": True,
+    },
+    "entropy": {"strategy": "entropy", "sources": [], "calibrate": False},
+    "random": {"strategy": "random", "sources": [], "calibrate": True},
+}
+PRIOR = {"feature": "ew", "line": "halpha", "order": "ascending"}
 
 
-def build_pool() -> Path:
-    """The simulated survey's window store, made by the workflow (once)."""
-    window = WORK / "results" / "pool" / "window.zarr"
-    if not window.exists():
-        (WORK / "config").mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / "config" / "config.yaml", WORK / "config" / "config.yaml")
-        (WORK / "survey.yaml").write_text(yaml.safe_dump(SURVEY))
-        subprocess.run(
-            [
-                BIN / "snakemake",
-                "--snakefile",
-                ROOT / "Snakefile",
-                "--directory",
-                WORK,
-                "--configfile",
-                WORK / "survey.yaml",
-                "--cores",
-                str(os.cpu_count()),
-                "results/pool/window.zarr",
-            ],
-            check=True,
-            env=os.environ | {"PATH": f"{BIN}:{os.environ['PATH']}"},
-        )
-    return window
+def build_pool(work: Path, overlay: Path | None) -> None:
+    """The survey's window and features stores, made by the workflow (once)."""
+    pool = work / "results" / "pool"
+    if (pool / "window.zarr").exists() and (pool / "features.zarr").exists():
+        return
+    (work / "config").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "config" / "config.yaml", work / "config" / "config.yaml")
+    overlays = ["--configfile", str(overlay)] if overlay else []
+    subprocess.run(
+        [
+            BIN / "snakemake",
+            "--snakefile",
+            ROOT / "Snakefile",
+            "--directory",
+            work,
+            *overlays,
+            "--cores",
+            str(os.cpu_count()),
+            "results/pool/window.zarr",
+            "results/pool/features.zarr",
+        ],
+        check=True,
+        env=os.environ | {"PATH": f"{BIN}:{os.environ['PATH']}"},
+    )
 
 
-def load_pool(window_store: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Windows (n, points) of the classifiable spectra and their true class indices."""
+def load_pool(work: Path) -> tuple[pd.Index, np.ndarray, np.ndarray, pd.Series]:
+    """ids, windows and true class indices of the classifiable spectra; truth kinds."""
     from alspec.pool import open_store
 
-    window = open_store(window_store)
+    window = open_store(work / "results" / "pool" / "window.zarr")
     valid = window.valid.values
-    truth = pd.read_parquet(WORK / "results" / "survey" / "truth.parquet").set_index("id")
-    ids = window.id.values[valid].astype(object)
+    truth = pd.read_parquet(work / "results" / "survey" / "truth.parquet").set_index("id")
+    ids = pd.Index([str(i) for i in window.id.values[valid]])
     y = truth.loc[ids, "label"].map({c: i for i, c in enumerate(CLASSES)}).to_numpy()
-    return window.flux.values[valid], y
+    return ids, window.flux.values[valid], y, truth.loc[ids, "kind"]
 
 
 def held_out_rows(y: np.ndarray, size: int, seed: int) -> np.ndarray:
     """A stratified random sample: the classes in the pool's proportions."""
     rng = np.random.default_rng(seed)
     share = size / len(y)
-    return np.sort(
-        np.concatenate(
-            [
-                rng.choice(np.flatnonzero(y == c), round(share * (y == c).sum()), replace=False)
-                for c in np.unique(y)
-            ]
-        )
-    )
+    picked = [
+        rng.choice(np.flatnonzero(y == c), round(share * (y == c).sum()), replace=False)
+        for c in np.unique(y)
+    ]
+    return np.sort(np.concatenate(picked))
 
 
 def emission_f1(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    from sklearn.metrics import f1_score
+    from sklearn.metrics import f1_score, precision_score, recall_score
 
-    per_class = f1_score(y_true, y_pred, labels=[1, 2], average=None, zero_division=0)
+    interest = [1, 2]
+    binary_true, binary_pred = np.isin(y_true, interest), np.isin(y_pred, interest)
+    per_class = f1_score(y_true, y_pred, labels=interest, average=None, zero_division=0)
     return {
+        "emission": float(per_class.mean()),
         "single_peak": float(per_class[0]),
         "double_peak": float(per_class[1]),
-        "emission": float(per_class.mean()),
+        "any_emission_precision": float(precision_score(binary_true, binary_pred, zero_division=0)),
+        "any_emission_recall": float(recall_score(binary_true, binary_pred, zero_division=0)),
     }
 
 
-def ask(
-    name: str, diverse: bool, model, x: np.ndarray, size: int, rng: np.random.Generator, seed: int
-) -> np.ndarray:
-    """Rows of `x` (the unlabelled pool) the strategy asks next."""
-    from alspec import models, strategies
+class Survey:
+    """The pool (minus the held-out set) and the held-out set of one survey."""
 
-    if name in strategies.COMMITTEE:
-        scores = strategies.COMMITTEE[name](models.mc_dropout_proba(model, x, 20, seed))
-    else:
-        scores = strategies.scores(name, models.predict_proba(model, x, batch_size=8192), rng)
-    if diverse:
-        return strategies.diverse(scores, x, size, shortlist=10, seed=seed)
-    return np.argsort(-scores, kind="stable")[:size]
+    def __init__(self, work: Path, held_out: int, seed: int):
+        from alspec.pool import open_store
+
+        ids, x, y, kind = load_pool(work)
+        test = held_out_rows(y, held_out, seed)
+        rows = np.setdiff1d(np.arange(len(y)), test)
+        self.ids, self.x, self.y, self.kind = ids[rows], x[rows], y[rows], kind.iloc[rows]
+        self.test_x, self.test_y = x[test], y[test]
+        self.features = open_store(work / "results" / "pool" / "features.zarr")
+        self._anomaly: pd.DataFrame | None = None
+
+    def anomaly_scores(self) -> pd.DataFrame:
+        """The isolation forest on the features, as `alspec detect` computes it."""
+        if self._anomaly is None:
+            from alspec.anomaly import detector_scores, prepared
+            from alspec.classifiers import feature_matrix
+
+            matrix = prepared(feature_matrix(self.features))
+            score = detector_scores(matrix, "isolation_forest", seed=0, threads=-1)
+            self._anomaly = pd.DataFrame(
+                {"id": [str(i) for i in self.features.id.values], "score": score}
+            )
+        return self._anomaly
+
+
+def train_and_predict(
+    survey: Survey, labelled: np.ndarray, calibrate: bool, seed: int, architecture: str
+):
+    """Fit the CNN on the labelled rows; probabilities of the pool and the held-out set,
+    the balancing undone when `calibrate` (alspec.calibration)."""
+    from alspec import models
+    from alspec.calibration import adjust
+
+    model, report = models.train(
+        survey.x[labelled],
+        survey.y[labelled],
+        len(CLASSES),
+        architecture,
+        models.Fitting(seed=seed),
+    )
+    pool = models.predict_proba(model, survey.x, batch_size=8192)
+    test = models.predict_proba(model, survey.test_x, batch_size=8192)
+    if calibrate:
+        fitted, wanted = report["fitted_prior"], report["labelled_prior"]
+        pool, test = adjust(pool, fitted, wanted), adjust(test, fitted, wanted)
+    return pool, test, report
+
+
+def next_batch(
+    survey: Survey, run: dict, pool_p: np.ndarray, labelled: np.ndarray, size: int, rng, seed: int
+) -> tuple[np.ndarray, dict]:
+    """Rows the loop asks next, by the pipeline's own batch choice, and discovery's plan."""
+    from alspec import discovery
+    from alspec.query import UNCERTAIN, select_batch, top_scores
+    from alspec.strategies import scores
+
+    predictions = pd.DataFrame(
+        {
+            "id": survey.ids,
+            "predicted": np.asarray(CLASSES, dtype=object)[pool_p.argmax(1)],
+            "probability": pool_p.max(1),
+            "score": scores(run["strategy"], pool_p, rng),
+        }
+    )
+    answers = pd.DataFrame(
+        {
+            "id": survey.ids[labelled],
+            "label": np.asarray(CLASSES, dtype=object)[survey.y[labelled]],
+            "reason": survey.reasons[labelled],
+        }
+    )
+    pick, plan = top_scores, {}
+    if run["sources"]:
+        sources = discovery.pool_sources(
+            run["sources"],
+            features=survey.features,
+            anomaly_scores=survey.anomaly_scores() if "anomaly" in run["sources"] else None,
+            prior=PRIOR,
+            labelled=set(answers["id"]),
+            seed=seed,
+        )
+        pick, plan = discovery.discovery_pick(
+            top_scores,
+            exploit_reason=UNCERTAIN,
+            sources=sources,
+            answers=answers,
+            classes_of_interest=INTEREST,
+            min_examples=10,
+            max_share=0.8,
+            batch_size=size,
+        )
+    batch = select_batch(predictions, set(answers["id"]), INTEREST, size, 0, rng, pick)
+    rows = survey.ids.get_indexer(batch["id"])
+    survey.reasons[rows] = batch["reason"].to_numpy()
+    return rows, plan
 
 
 def learning_curve(
-    name: str,
-    diverse: bool,
-    pool: tuple[np.ndarray, np.ndarray],
-    test: tuple[np.ndarray, np.ndarray],
-    first: np.ndarray,
-    schedule: list[int],
-    seed: int,
+    survey: Survey, run: dict, rounds: int, batch: int, seed: int, architecture: str
 ) -> list[dict]:
-    """Emission F1 on the held-out set after training on each number of labels in
-    `schedule`, the labels between two of them asked by the strategy."""
-    from alspec import models
-
-    x, y = pool
-    labelled = np.zeros(len(y), bool)
-    labelled[first] = True
+    """Emission F1 on the held-out set after each round of `batch` labels."""
     rng = np.random.default_rng(seed)
+    labelled = np.zeros(len(survey.y), bool)
+    labelled[rng.choice(len(survey.y), batch, replace=False)] = True
+    survey.reasons = np.full(len(survey.y), "cold_start", dtype=object)
     curve = []
-    for size, following in zip(schedule, [*schedule[1:], None], strict=True):
+    for round_ in range(rounds):
         start = time.perf_counter()
-        model, report = models.train(x[labelled], y[labelled], 3, "slim", models.Fitting(seed=seed))
-        predicted = models.predict_proba(model, test[0], batch_size=8192).argmax(1)
+        pool_p, test_p, report = train_and_predict(
+            survey, labelled, run["calibrate"], seed, architecture
+        )
         point = {
-            "labels": size,
-            "emission_labelled": int((y[labelled] > 0).sum()),
-            "f1": emission_f1(test[1], predicted),
+            "labels": int(labelled.sum()),
+            "emission_labelled": int(np.isin(survey.y[labelled], [1, 2]).sum()),
+            "f1": emission_f1(survey.test_y, test_p.argmax(1)),
             "epochs": report["epochs_run"],
         }
-        if following:
-            unlabelled = np.flatnonzero(~labelled)
-            asked = ask(name, diverse, model, x[unlabelled], following - size, rng, seed)
-            labelled[unlabelled[asked]] = True
+        if round_ < rounds - 1:
+            rows, plan = next_batch(survey, run, pool_p, labelled, batch, rng, seed)
+            picked = pd.Series(survey.reasons[rows])
+            hits = pd.Series(np.isin(survey.y[rows], [1, 2]))
+            point["batch"] = {
+                r: [int(hits[picked == r].sum()), int((picked == r).sum())] for r in picked.unique()
+            }
+            if plan:
+                point["discovery"] = {a: v["asked"] for a, v in plan["arms"].items()}
+            labelled[rows] = True
         point["seconds"] = round(time.perf_counter() - start, 1)
         curve.append(point)
-        print(f"{name}{' diverse' if diverse else ''}: {point}", flush=True)
+        print(f"  {point}", flush=True)
     return curve
 
 
-def cached_curve(key: str, settings: dict, compute) -> list[dict]:
-    """A curve computed once per settings: a rerun of the benchmark only adds what is
-    missing (each curve takes minutes)."""
-    path = WORK / "curves" / f"{key.replace(' + ', '_')}.json"
+def ceiling(survey: Survey, size: int, seed: int, architecture: str) -> dict:
+    """The model trained once on `size` random labels."""
+    rng = np.random.default_rng(seed)
+    labelled = np.zeros(len(survey.y), bool)
+    labelled[rng.choice(len(survey.y), size, replace=False)] = True
+    _, test_p, _ = train_and_predict(survey, labelled, True, seed, architecture)
+    return {
+        "labels": size,
+        "emission_labelled": int(np.isin(survey.y[labelled], [1, 2]).sum()),
+        "f1": emission_f1(survey.test_y, test_p.argmax(1)),
+    }
+
+
+def cached(path: Path, settings: dict, compute):
+    """A result computed once per settings: a rerun adds only what is missing."""
     if path.exists():
         stored = json.loads(path.read_text())
         if stored["settings"] == settings:
-            return stored["curve"]
-    curve = compute()
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(json.dumps({"settings": settings, "curve": curve}))
-    return curve
+            return stored["result"]
+    result = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"settings": settings, "result": result}))
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--labels", type=int, default=1200, help="labels at the end")
-    parser.add_argument("--batch", type=int, default=100, help="labels per round (and cold start)")
+    parser.add_argument("--survey", choices=list(SURVEYS), default="hard")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--runs", nargs="+", choices=[*RUNS, "ceiling"], default=[*RUNS, "ceiling"])
     parser.add_argument(
-        "--random-labels",
-        type=int,
-        default=4500,
-        help="random sampling goes on to this many labels, in rounds of --random-batch",
+        "--rounds", type=int, default=10, help="rounds of --batch labels, cold start included"
     )
-    parser.add_argument("--random-batch", type=int, default=300)
-    parser.add_argument("--held-out", type=int, default=5000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--ceiling-labels", type=int, default=20_000)
+    parser.add_argument("--architecture", default="slim")
     args = parser.parse_args()
     from alspec import models
 
     models.use_threads(os.cpu_count())
-    x, y = load_pool(build_pool())
-    test_rows = held_out_rows(y, args.held_out, args.seed)
-    pool_rows = np.setdiff1d(np.arange(len(y)), test_rows)
-    pool, test = (x[pool_rows], y[pool_rows]), (x[test_rows], y[test_rows])
-    first = np.random.default_rng(args.seed).choice(len(pool_rows), args.batch, replace=False)
-    schedule = list(range(args.batch, args.labels + 1, args.batch))
-    curves = {}
-    for name, diverse in STRATEGIES:
-        key = f"{name} + diversity" if diverse else name
-        steps = schedule
-        if name == "random":
-            more = range(args.labels + args.random_batch, args.random_labels + 1, args.random_batch)
-            steps = [*schedule, *more]
-        settings = {"schedule": steps, "held_out": args.held_out, "seed": args.seed}
-        compute = partial(learning_curve, name, diverse, pool, test, first, steps, args.seed)
-        curves[key] = cached_curve(key, settings, compute)
+    overlay, held_out = SURVEYS[args.survey]
+    work = ROOT / "results" / "benchmarks" / f"learning-{args.survey}"
+    build_pool(work, overlay)
+    results: dict = {}
+    for seed in args.seeds:
+        survey = Survey(work, held_out, seed)
+        for name in args.runs:
+            settings = {
+                "seed": seed,
+                "rounds": args.rounds,
+                "batch": args.batch,
+                "architecture": args.architecture,
+                "ceiling_labels": args.ceiling_labels,
+            }
+            path = work / "curves" / f"{name}-{seed}.json"
+            print(f"{args.survey} {name} seed {seed}", flush=True)
+            if name == "ceiling":
+                compute = partial(ceiling, survey, args.ceiling_labels, seed, args.architecture)
+            else:
+                compute = partial(
+                    learning_curve,
+                    survey,
+                    RUNS[name],
+                    args.rounds,
+                    args.batch,
+                    seed,
+                    args.architecture,
+                )
+            result = cached(path, settings, compute)
+            results.setdefault(name, {})[seed] = result
     report = {
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-        "pool": len(pool_rows),
-        "emission_in_pool": int((pool[1] > 0).sum()),
-        "held_out": len(test_rows),
-        "emission_held_out": int((test[1] > 0).sum()),
+        "survey": args.survey,
+        "machine": machine(),
+        "pool": len(survey.y),
+        "emission_in_pool": int(np.isin(survey.y, [1, 2]).sum()),
+        "held_out": len(survey.test_y),
+        "emission_held_out": int(np.isin(survey.test_y, [1, 2]).sum()),
+        "architecture": args.architecture,
         "batch": args.batch,
-        "model": "slim",
-        "curves": curves,
+        "results": results,
     }
-    (WORK.parent / "learning.json").write_text(json.dumps(report, indent=2))
+    out = ROOT / "results" / "benchmarks" / f"learning-{args.survey}"
+    Path(f"{out}.json").write_text(json.dumps(report, indent=2))
     table = markdown(report)
-    (WORK.parent / "learning.md").write_text(table)
-    (ROOT / "docs").mkdir(exist_ok=True)
-    (ROOT / "docs" / "label_efficiency.md").write_text(table)
-    plot(report, ROOT / "docs" / "label_efficiency.png")
+    Path(f"{out}.md").write_text(table)
     print(table)
 
 
-def labels_to_reach(curve: list[dict], f1: float) -> int | None:
-    """The fewest labels at which the curve's emission F1 reaches `f1`."""
-    return next((p["labels"] for p in curve if p["f1"]["emission"] >= f1), None)
+def machine() -> str:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.machine(),
+    )
+    return f"{model}, {os.cpu_count()} cores"
 
 
 def markdown(report: dict) -> str:
-    curves = report["curves"]
-    final = curves["random"][-1]
-    target = final["f1"]["emission"]
-    sizes = sorted({p["labels"] for curve in curves.values() for p in curve})
-
-    def row(key: str, value) -> str:
-        by_size = {p["labels"]: value(p) for p in curves[key]}
-        return " | ".join(by_size.get(n, "") for n in sizes)
-
+    """The learning curves: mean ± spread over seeds, and each seed's figures."""
+    results = report["results"]
+    curves = {name: runs for name, runs in results.items() if name != "ceiling"}
+    seeds = next(iter(curves.values()))
+    sizes = sorted(
+        {p["labels"] for runs in curves.values() for curve in runs.values() for p in curve}
+    )
     lines = [
-        "# Label efficiency (scripts/benchmark_learning.py)",
+        f"## {report['survey']} survey",
         "",
-        f"Pool {report['pool']:,} simulated LAMOST spectra"
-        f" ({report['emission_in_pool']} with Hα emission),"
+        f"Pool {report['pool']:,} spectra ({report['emission_in_pool']} with Hα emission),"
         f" held-out set {report['held_out']:,} ({report['emission_held_out']} with emission);"
-        f" {report['model']} CNN retrained every {report['batch']} labels from the same random"
-        f" cold start (random sampling goes on further, in larger rounds). Emission F1: the"
-        f" mean F1 of single_peak and double_peak on the held-out set. {report['machine']}.",
+        f" {report['architecture']} CNN, random cold start of {report['batch']}, {report['batch']}"
+        f" labels a round. Emission F1: mean F1 of single_peak and double_peak on the held-out"
+        f" set, mean ± standard deviation over seeds {', '.join(map(str, seeds))}."
+        f" {report['machine']}.",
         "",
-        "| strategy | "
-        + " | ".join(f"{n:,}" for n in sizes)
-        + f" | labels to reach random's F1 at {final['labels']:,} ({target:.2f}) |",
-        "|---|" + "---|" * (len(sizes) + 1),
+        "| run | " + " | ".join(f"{n:,}" for n in sizes) + " |",
+        "|---|" + "---|" * len(sizes),
     ]
-    for key, curve in curves.items():
-        reach = labels_to_reach(curve, target)
-        share = f"{reach:,} ({reach / final['labels']:.0%})" if reach else "not reached"
-        f1 = row(key, lambda p: f"{p['f1']['emission']:.2f}")
-        lines.append(f"| {key} | {f1} | {share} |")
-    lines += ["", "Emission-line stars among the labels:", ""]
-    lines.append("| strategy | " + " | ".join(f"{n:,}" for n in sizes) + " |")
-    lines.append("|---|" + "---|" * len(sizes))
-    for key in curves:
-        lines.append(f"| {key} | {row(key, lambda p: str(p['emission_labelled']))} |")
+
+    def row(runs: dict, value) -> str:
+        cells = []
+        for n in sizes:
+            values = [value(p) for curve in runs.values() for p in curve if p["labels"] == n]
+            cells.append(f"{np.mean(values):.2f} ± {np.std(values):.2f}" if values else "")
+        return " | ".join(cells)
+
+    for name, runs in curves.items():
+        lines.append(f"| {name} | {row(runs, lambda p: p['f1']['emission'])} |")
+    if "ceiling" in results:
+        f1 = [r["f1"]["emission"] for r in results["ceiling"].values()]
+        labels = next(iter(results["ceiling"].values()))["labels"]
+        lines.append(
+            f"| ceiling ({labels:,} random labels) | {np.mean(f1):.2f} ± {np.std(f1):.2f} |"
+            + " |" * (len(sizes) - 1)
+        )
     lines += [
         "",
-        "One seed per curve, so single points are noisy. The committee is 20 Monte-Carlo"
-        " dropout masks of the CNN. kl_divergence and bald rank the pool identically: the"
-        " mean Kullback-Leibler divergence of the members from their consensus is the mutual"
-        " information BALD measures; both look for disagreement, which a small dropout"
-        " committee shows little of until it has seen some emission.",
+        "Emitters among the labels (mean over seeds):",
+        "",
+        "| run | " + " | ".join(f"{n:,}" for n in sizes) + " |",
+        "|---|" + "---|" * len(sizes),
     ]
+    for name, runs in curves.items():
+        cells = []
+        for n in sizes:
+            values = [
+                p["emission_labelled"] for curve in runs.values() for p in curve if p["labels"] == n
+            ]
+            cells.append(f"{np.mean(values):.0f}" if values else "")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Per seed, at the last round: emission F1 (precision / recall of any emission), and"
+        " the labels among which the first emitter was:",
+        "",
+    ]
+    for name, runs in curves.items():
+        for seed, curve in runs.items():
+            last = curve[-1]
+            first = next((p["labels"] for p in curve if p["emission_labelled"] > 0), None)
+            f1 = last["f1"]
+            lines.append(
+                f"- {name}, seed {seed}: {last['labels']} labels, F1 {f1['emission']:.2f}"
+                f" ({f1['any_emission_precision']:.2f} / {f1['any_emission_recall']:.2f}),"
+                f" {last['emission_labelled']} emitters labelled; the first among the first"
+                f" {first} labels"
+            )
     return "\n".join(lines) + "\n"
-
-
-def plot(report: dict, out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    for key, curve in report["curves"].items():
-        style = {"color": "black", "linewidth": 2.5} if key == "random" else {}
-        axes.plot(
-            [p["labels"] for p in curve],
-            [p["f1"]["emission"] for p in curve],
-            marker="o",
-            label=key,
-            **style,
-        )
-    axes.set_xlabel("labels")
-    axes.set_ylabel("emission F1 on the held-out set")
-    axes.set_title(f"Label efficiency, {report['pool']:,} spectra, 1 % emission")
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(out, dpi=120)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ def test_defaults_fill_nested_sections():
         "type": "cnn",
         "architecture": "seed003",
         "multiclass": "multiclass",
+        "calibration": "labelled_prior",
         "imbalance": "smote",
         "smote_neighbours": 5,
         "validation_fraction": 0.2,

@@ -21,7 +21,8 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from alspec.training import balance, macro_f1, validation_split
+from alspec.calibration import class_fractions
+from alspec.training import Balanced, balance, macro_f1, validation_split
 
 KINDS = ("random_forest", "gradient_boosting", "knn")
 MULTICLASS = ("multiclass", "one_vs_rest")
@@ -103,7 +104,7 @@ def train(
     every example, as scikit-learn models need no early stopping)."""
     train_rows, validation_rows = validation_split(y, validation_fraction, seed)
 
-    def fit(rows: np.ndarray) -> tuple[Committee, str]:
+    def fit(rows: np.ndarray) -> tuple[Committee, Balanced]:
         # SMOTE interpolates between examples, so missing measurements are filled first
         filled = SimpleImputer(strategy="median", keep_empty_features=True).fit_transform(x[rows])
         balanced = balance(filled, y[rows], n_classes, imbalance, smote_neighbours, seed)
@@ -112,19 +113,23 @@ def train(
         for kind in kinds:
             model = build(kind, multiclass, seed, balanced=weighted, threads=threads)
             committee.models.append(model.fit(balanced.x, balanced.y))
-        return committee, balanced.method
+        return committee, balanced
 
     validation_f1 = None
     if len(validation_rows):
         held_back, _ = fit(train_rows)
         predicted = held_back.predict_proba(x[validation_rows]).argmax(axis=1)
         validation_f1 = macro_f1(y[validation_rows], predicted)
-    committee, method = fit(np.arange(len(y)))
+    committee, balanced = fit(np.arange(len(y)))
     return committee, {
         "models": list(kinds),
         "multiclass": multiclass,
         "training_examples": len(y),
         "validation_examples": len(validation_rows),
         "validation_f1": validation_f1,
-        "balance": method,
+        "validation_counts": np.bincount(y[validation_rows], minlength=n_classes).tolist(),
+        "balance": balanced.method,
+        # class weights act as equal fractions (the models' class_weight "balanced")
+        "fitted_prior": class_fractions(balanced.y, n_classes, balanced.sample_weight).tolist(),
+        "labelled_prior": class_fractions(y, n_classes).tolist(),
     }

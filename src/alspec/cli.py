@@ -106,42 +106,58 @@ def _simulate_options(p: argparse.ArgumentParser) -> None:
         " mode p_cygni, forbidden_lines); default: the instrument's",
     )
     p.add_argument("--snr", type=float, nargs=2, help="S/N range; default: the instrument's")
+    p.add_argument(
+        "--snr-median",
+        type=float,
+        help="S/N log-normal with this median, clipped to --snr (default: log-uniform)",
+    )
+    p.add_argument(
+        "--emission-ew",
+        type=float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        help=f"emission equivalent widths, Å; default {cfg.default('simulate', 'emission_ew')}",
+    )
     p.add_argument("--seed", type=int, default=cfg.default("simulate", "seed"))
     p.add_argument("--workers", type=int, default=1, help="processes writing files")
 
 
 @command("simulate", "write a synthetic LAMOST-format survey with a truth table", _simulate_options)
 def run_simulate(args: argparse.Namespace) -> None:
-    from alspec.simulate import (
-        ANOMALY_CLASSES,
-        EMISSION_CLASSES,
-        ONDREJOV_RATES,
-        ONDREJOV_SNR,
-        simulate_survey,
-    )
+    from alspec.simulate import ONDREJOV, SurveyModel, simulate_survey
 
     if args.instrument == "curves":
         from alspec.curves import write_curves
 
-        if args.rates or args.snr:
-            raise ValueError("--rates, --snr: the curves have Table 1's own classes and noise")
+        if args.rates or args.snr or args.snr_median or args.emission_ew:
+            raise ValueError(
+                "--rates, --snr, --snr-median, --emission-ew: the curves have Table 1's own"
+                " classes and noise"
+            )
 
         truth = write_curves(args.out, args.n_spectra, args.seed)
         print(f"wrote {len(truth)} curves to {args.out / 'spectra'}: {counts(truth['label'])}")
         return
     n_spectra = args.n_spectra or cfg.default("simulate", "n_spectra")
-    ondrejov = args.instrument == "ondrejov"
-    rates = ONDREJOV_RATES if ondrejov else cfg.default("simulate", "rates")
-    for name, fraction in args.rates:
-        if name not in (*EMISSION_CLASSES, *ANOMALY_CLASSES):
-            known = ", ".join((*EMISSION_CLASSES, *ANOMALY_CLASSES))
-            raise ValueError(f"--rates {name}={fraction}: the class is one of {known}")
-        rates = rates | {name: float(fraction)}
-    snr = args.snr or (ONDREJOV_SNR if ondrejov else cfg.default("simulate", "snr"))
-    truth = simulate_survey(
-        args.out, n_spectra, rates, tuple(snr), args.seed, args.workers, args.instrument
+    simulate = cfg.default("simulate")
+    survey = (
+        ONDREJOV
+        if args.instrument == "ondrejov"
+        else SurveyModel(
+            rates=simulate["rates"],
+            snr=tuple(simulate["snr"]),
+            snr_median=simulate["snr_median"],
+            emission_ew=tuple(simulate["emission_ew"]),
+        )
     )
-    print(f"wrote {len(truth)} spectra to {args.out / 'spectra'}: {counts(truth['label'])}")
+    survey = SurveyModel(
+        rates=survey.rates | {name: float(fraction) for name, fraction in args.rates},
+        snr=tuple(args.snr or survey.snr),
+        snr_median=args.snr_median or survey.snr_median,
+        emission_ew=tuple(args.emission_ew or survey.emission_ew),
+    )
+    truth = simulate_survey(args.out, n_spectra, survey, args.seed, args.workers, args.instrument)
+    print(f"wrote {len(truth)} spectra to {args.out / 'spectra'}: {counts(truth['kind'])}")
 
 
 def _shard_options(p: argparse.ArgumentParser) -> None:
@@ -529,6 +545,7 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--training-set", type=Path, required=True)
     _classes_option(p)
+    _interest_option(p)
     p.add_argument("--type", choices=_enum("model", "type"), default=model["type"])
     p.add_argument(
         "--architecture", choices=_enum("model", "architecture"), default=model["architecture"]
@@ -586,7 +603,7 @@ def run_train(args: argparse.Namespace) -> None:
     from alspec import labels
     from alspec.cluster import this_job
     from alspec.io import atomic_output
-    from alspec.training import checkpoint_name
+    from alspec.training import checkpoint_name, unmeasured_classes
 
     cnn = args.type == "cnn"
     examples = labels.training_examples(read_table(args.training_set), args.classes)
@@ -629,6 +646,11 @@ def run_train(args: argparse.Namespace) -> None:
             threads=args.threads or -1,
         )
         save, suffix = (lambda path: joblib.dump(model, path)), ".joblib"
+    unmeasured = unmeasured_classes(
+        report["validation_counts"], args.classes, args.classes_of_interest
+    )
+    if unmeasured:
+        report |= {"validation_f1": None, "not_measurable": unmeasured}
     if args.model.suffix != suffix:
         raise ValueError(f"--model {args.model}: a {args.type} model is saved as *{suffix}")
     with atomic_output(args.model) as tmp:
@@ -644,17 +666,28 @@ def run_train(args: argparse.Namespace) -> None:
     report |= {
         "classes": args.classes,
         "examples": {c: int((y == i).sum()) for i, c in enumerate(args.classes)},
+        "validation_counts": dict(zip(args.classes, report["validation_counts"], strict=True)),
         "type": args.type,
         "threads": args.threads,
         "device": device,
         "job": this_job(os.environ),
     }
     write_json(report, args.report)
-    f1 = report["validation_f1"]
     print(
         f"train: {args.type} on {len(y)} labels ({report['balance']}) on {device},"
-        f" validation F1 {'n/a' if f1 is None else f'{f1:.3f}'}"
+        f" {validation_f1_text(report)}"
     )
+
+
+def validation_f1_text(report: dict) -> str:
+    """ "validation F1 0.93", or why it is not measurable yet."""
+    if report.get("not_measurable"):
+        return (
+            f"validation F1 not measurable yet (no {', '.join(report['not_measurable'])}"
+            " in the validation split)"
+        )
+    f1 = report.get("validation_f1")
+    return "no validation F1 (no validation split)" if f1 is None else f"validation F1 {f1:.2f}"
 
 
 def _predict_options(p: argparse.ArgumentParser) -> None:
@@ -673,6 +706,15 @@ def _predict_options(p: argparse.ArgumentParser) -> None:
         help="the CNN: this many Monte-Carlo-dropout passes form a committee (0: none)",
     )
     p.add_argument("--seed", type=int, default=cfg.default("model", "seed"))
+    p.add_argument(
+        "--calibration",
+        choices=_enum("model", "calibration"),
+        default=cfg.default("model", "calibration"),
+        help="labelled_prior: undo the balancing (alspec.calibration); none: as the model says",
+    )
+    p.add_argument(
+        "--training-report", type=Path, help="the train step's report: the class fractions"
+    )
     p.add_argument("--part", type=int, default=0, help="which part of the pool (0-based)")
     p.add_argument("--parts", type=int, default=1, help="in how many parts the pool is split")
     p.add_argument("--out", type=Path, required=True)
@@ -716,6 +758,8 @@ def run_predict(args: argparse.Namespace) -> None:
     elif args.model.suffix != ".joblib":
         raise ValueError(f"--model {args.model}: expected a .keras (CNN) or .joblib model")
     proba = load_classifier(args.model, args.classes, args.committee_members, args.seed)
+    if args.calibration == "labelled_prior":
+        proba = _calibrated(proba, args.training_report)
     cnn = args.model.suffix == ".keras"
     n = predict_pool(
         proba, args.inputs, args.classes, args.out, args.block_size, args.part, args.parts, cnn
@@ -723,6 +767,17 @@ def run_predict(args: argparse.Namespace) -> None:
     print(
         f"predicted {n} spectra (part {args.part + 1} of {args.parts}) on {device} into {args.out}"
     )
+
+
+def _calibrated(proba, training_report: Path | None):
+    """The classifier's probabilities with its balancing undone (alspec.calibration)."""
+    from alspec.calibration import adjust
+
+    if training_report is None:
+        raise ValueError("--calibration labelled_prior: give the train step's --training-report")
+    report = read_json(training_report)
+    fitted, labelled = report["fitted_prior"], report["labelled_prior"]
+    return lambda x: adjust(proba(x), fitted, labelled)
 
 
 def _gather_predictions_options(p: argparse.ArgumentParser) -> None:
@@ -772,6 +827,26 @@ def _query_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shortlist", type=int, default=query["diversity"]["shortlist"])
     p.add_argument("--random-sample-size", type=int, default=query["random_sample_size"])
     p.add_argument("--pool-sample-size", type=int, default=query["pool_sample_size"])
+    discovery = query["discovery"]
+    p.add_argument(
+        "--discovery-sources",
+        nargs="*",
+        choices=cfg.schema()["properties"]["query"]["properties"]["discovery"]["properties"][
+            "sources"
+        ]["items"]["enum"],
+        default=[],
+        help="while a class of interest is scarce, mix these sources into the batch",
+    )
+    p.add_argument("--features", type=Path, help="the pool's features.zarr (discovery)")
+    p.add_argument("--anomaly-scores", type=Path, help="alspec detect's table (discovery)")
+    p.add_argument("--min-examples", type=int, default=discovery["min_examples"])
+    p.add_argument("--max-share", type=float, default=discovery["max_share"])
+    p.add_argument(
+        "--prior",
+        nargs=3,
+        metavar=("FEATURE", "LINE", "ORDER"),
+        help="the prior source: e.g. ew halpha ascending",
+    )
     _held_out_option(p)
     p.add_argument("--seed", type=int, default=query["seed"])
     p.add_argument("--out", type=Path, required=True)
@@ -811,6 +886,8 @@ def run_query(args: argparse.Namespace) -> None:
             return np.nan_to_num(select([args.diverse_from], ids).flux.values)
 
         pick = diverse_scores(windows, args.shortlist, args.seed)
+    if args.discovery_sources:
+        pick = _discovery_pick(args, pick, answered)
     batch = select_batch(
         predictions,
         {*answered["id"], *held_out_ids(args.held_out)},
@@ -824,7 +901,46 @@ def run_query(args: argparse.Namespace) -> None:
     found = candidates(predictions, answered, args.classes_of_interest)
     write_table(batch, args.out)
     write_table(found, args.candidates)
-    print(f"query ({args.strategy}): {len(batch)} spectra to label; {len(found)} candidates")
+    print(
+        f"query ({args.strategy}): {len(batch)} spectra to label ({counts(batch['reason'])});"
+        f" {len(found)} candidates"
+    )
+
+
+def _discovery_pick(args: argparse.Namespace, exploit, answered: pd.DataFrame):
+    """The batch's pick with discovery sources mixed in while a class is scarce."""
+    from alspec import discovery
+    from alspec.pool import open_store
+    from alspec.query import UNCERTAIN
+
+    if not args.features:
+        raise ValueError("--discovery-sources: give the pool's features store (--features)")
+    if "anomaly" in args.discovery_sources and not args.anomaly_scores:
+        raise ValueError("--discovery-sources anomaly: give alspec detect's --anomaly-scores")
+    prior = dict(zip(("feature", "line", "order"), args.prior, strict=True)) if args.prior else None
+    sources = discovery.pool_sources(
+        args.discovery_sources,
+        features=open_store(args.features),
+        anomaly_scores=read_table(args.anomaly_scores) if args.anomaly_scores else None,
+        prior=prior,
+        labelled=set(answered["id"]),
+        seed=args.seed,
+    )
+    pick, plan = discovery.discovery_pick(
+        exploit,
+        exploit_reason=UNCERTAIN,
+        sources=sources,
+        answers=answered,
+        classes_of_interest=args.classes_of_interest,
+        min_examples=args.min_examples,
+        max_share=args.max_share,
+        batch_size=args.batch_size,
+    )
+    arms = ", ".join(
+        f"{arm} {a['asked']} ({a['hits']} hits in {a['picks']})" for arm, a in plan["arms"].items()
+    )
+    print(f"discovery: scarcity {plan['scarcity']:.2f}; asked: {arms}")
+    return pick
 
 
 # --- anomaly mode (seed 004) ----------------------------------------------------------------
@@ -1097,6 +1213,12 @@ def _evaluate_options(p: argparse.ArgumentParser) -> None:
     _held_out_option(p)
     p.add_argument("--training-report", type=Path, help="the train step's report (validation F1)")
     p.add_argument("--confidence", type=float, default=cfg.default("evaluation", "confidence"))
+    p.add_argument(
+        "--min-examples",
+        type=int,
+        default=cfg.default("query", "discovery", "min_examples"),
+        help="a class of interest with fewer labels (the training set and this batch) is scarce",
+    )
     p.add_argument("--out", type=Path, required=True)
 
 
@@ -1111,16 +1233,23 @@ def run_evaluate(args: argparse.Namespace) -> None:
     answers = read_table(args.labels, required=("id", "label", "reason", "predicted"))
     found = read_table(args.candidates)
     estimate = metrics.candidate_precision(answers, args.classes_of_interest, args.confidence)
+    training_set = read_table(args.training_set, required=("id", "label"))
+    labelled = pd.concat([training_set["label"], answers["label"]], ignore_index=True)
     report = {
         "iteration": args.iteration,
-        "training_set_size": len(read_table(args.training_set)),
+        "training_set_size": len(training_set),
         "candidates": len(found),
         "candidates_predicted": int((found["source"] == "predicted").sum()),
         "candidate_precision": estimate,
         "pool_sample": metrics.pool_estimate(answers, args.classes_of_interest, args.confidence),
+        "batch": metrics.picks_by_reason(answers, args.classes_of_interest),
+        "scarce": metrics.scarce_classes(labelled, args.classes_of_interest, args.min_examples),
     }
     if args.training_report:
-        report["validation_f1"] = read_json(args.training_report)["validation_f1"]
+        training = read_json(args.training_report)
+        report["validation_f1"] = training["validation_f1"]
+        if training.get("not_measurable"):
+            report["not_measurable"] = training["not_measurable"]
     known = {
         key: path for key, path in (("truth", args.truth), ("held_out", args.held_out)) if path
     }
@@ -1245,8 +1374,16 @@ def summary_line(report: dict) -> str:
             f", precision {estimate['precision']:.2f} "
             f"[{low:.2f}, {high:.2f}] from {estimate['sample_size']} random candidates"
         )
-    if report.get("validation_f1") is not None:
-        line += f"; validation F1 {report['validation_f1']:.2f}"
+    if "validation_f1" in report:
+        line += f"; {validation_f1_text(report)}"
+    if report.get("scarce"):
+        few = ", ".join(f"{c} {n}" for c, n in report["scarce"].items())
+        line += f"; too few labels to trust yet: {few}"
+    if report.get("batch"):
+        asked = ", ".join(
+            f"{reason} {b['of_interest']}/{b['asked']}" for reason, b in report["batch"].items()
+        )
+        line += f"; batch (of interest/asked): {asked}"
     for key, against in (("held_out", "the held-out set"), ("truth", "the truth")):
         if report.get(key):
             scores = report[key]

@@ -18,6 +18,8 @@ import numpy as np
 import yaml
 
 SCHEMA_FILE = "config.schema.yaml"
+# simulate.rates of objects with Hα emission that the simulated oracle answers "other"
+CONFUSERS = ("emission_galaxy", "m_dwarf")
 
 
 class ConfigError(ValueError):
@@ -82,7 +84,7 @@ def check_consistency(config: dict[str, Any]) -> None:
             f" (it is {config['model']['type']!r}, which reads the pool's features)"
         )
     simulated = {c for c, rate in config["simulate"]["rates"].items() if rate > 0}
-    unlabelled = simulated - set(config["classes"])
+    unlabelled = simulated - set(config["classes"]) - set(CONFUSERS)
     if (
         config["mode"] == "classification"
         and config["oracle"]["backend"] == "simulated"
@@ -92,6 +94,10 @@ def check_consistency(config: dict[str, Any]) -> None:
             f"simulate.rates: {sorted(unlabelled)} would be answered by the simulated oracle"
             f" but are not among classes {config['classes']}: add them, or use mode: anomaly"
         )
+    simulate = config["simulate"]
+    median = simulate["snr_median"]
+    if median is not None and not simulate["snr"][0] <= median <= simulate["snr"][1]:
+        raise ConfigError(f"simulate.snr_median: {median} outside simulate.snr {simulate['snr']}")
     if config["mode"] == "anomaly":
         anomaly = config["anomaly"]
         if anomaly["relevance"]["epsilon1"] + anomaly["relevance"]["epsilon2"] >= 1:
@@ -107,6 +113,8 @@ def check_consistency(config: dict[str, Any]) -> None:
                 f"anomaly.relevance_of: {too_high} above relevance.maximum"
                 f" {anomaly['relevance']['maximum']}"
             )
+    if config["mode"] == "classification":
+        check_discovery(config)
     if config["oracle"]["backend"] == "simulated" and not config["oracle"]["truth"]:
         raise ConfigError("oracle.truth: required when oracle.backend is 'simulated'")
     catalogued = {"ra", "dec", *(key.lower() for key in config["pool"]["metadata"])}
@@ -127,6 +135,27 @@ def check_consistency(config: dict[str, Any]) -> None:
     if not (config["mode"] == "anomaly" and config["anomaly"]["features"] == "raw"):
         # the features step, which measures these lines, runs unless anomaly mode reads raw values
         check_lines(config["features"]["lines"], (grid["start"], grid["stop"]))
+
+
+def check_discovery(config: dict[str, Any]) -> None:
+    """query.discovery reads the features store: its prior must name a measured line."""
+    discovery = config["query"]["discovery"]
+    if not discovery["sources"]:
+        return
+    if config["anomaly"]["features"] == "raw":
+        raise ConfigError(
+            "query.discovery.sources: discovery reads the features store, which"
+            " anomaly.features: raw does not make (set sources: [] or features: pca)"
+        )
+    prior = discovery["prior"]
+    if "prior" in discovery["sources"] and not prior:
+        raise ConfigError("query.discovery.prior: required when sources include prior")
+    lines = [line["name"] for line in config["features"]["lines"]]
+    if prior and prior["line"] not in lines:
+        raise ConfigError(
+            f"query.discovery.prior.line: {prior['line']!r} is not measured;"
+            f" features.lines names {lines}"
+        )
 
 
 def check_lines(lines: list[dict[str, Any]], grid: tuple[float, float] = (0, np.inf)) -> None:

@@ -45,6 +45,25 @@ def candidate_precision(
     }
 
 
+def picks_by_reason(labels: pd.DataFrame, classes_of_interest: Sequence[str]) -> dict[str, dict]:
+    """For each reason a batch's spectra were asked for (the strategy, a discovery source,
+    a random sample): how many were asked and how many answered a class of interest."""
+    interesting = labels["label"].isin(set(classes_of_interest))
+    return {
+        str(reason): {"asked": len(rows), "of_interest": int(interesting[rows.index].sum())}
+        for reason, rows in labels.groupby("reason", sort=False)
+    }
+
+
+def scarce_classes(
+    labels: pd.Series, classes_of_interest: Sequence[str], min_examples: int
+) -> dict[str, int]:
+    """Classes of interest with fewer than `min_examples` labels, and their labels: what
+    is learnt or measured about them is not to be trusted yet."""
+    counts = {c: int((labels == c).sum()) for c in classes_of_interest}
+    return {c: n for c, n in counts.items() if n < min_examples}
+
+
 def pool_estimate(
     labels: pd.DataFrame, classes_of_interest: Sequence[str], confidence: float
 ) -> dict[str, object]:

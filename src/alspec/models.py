@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from alspec.calibration import class_fractions
 from alspec.training import balance, macro_f1, validation_split
 
 # TensorFlow's C++ log repeats harmless op-definition notices on every run; Python
@@ -144,7 +145,10 @@ def train(
         "training_examples": len(train_rows),
         "validation_examples": len(validation_rows),
         "validation_f1": macro_f1(y[validation_rows], np.asarray(predicted, dtype=int)),
+        "validation_counts": np.bincount(y[validation_rows], minlength=n_classes).tolist(),
         "balance": balanced.method,
+        "fitted_prior": class_fractions(balanced.y, n_classes, balanced.sample_weight).tolist(),
+        "labelled_prior": class_fractions(y, n_classes).tolist(),
     }
     return model, report
 

@@ -68,18 +68,22 @@ def select_batch(
     The random sample of candidates is drawn from all unanswered candidates first, so
     that it is an unbiased sample of what the model would hand over; the pool sample
     from every other unanswered spectrum; `pick` then chooses `batch_size` of the rest
-    (the best scores, or a diverse set of good ones). Spectra in `exclude` (answered,
-    held out) are never asked.
+    (the best scores, or a diverse set of good ones; a pick may name its rows' `reason`,
+    else they are UNCERTAIN). Spectra in `exclude` (answered, held out) are never asked.
+    The rows `pick` sees are shuffled, so that ties in the score are broken at random
+    (by `rng`), never by file order.
     """
     pool = predictions.loc[~predictions["id"].isin(set(exclude))]
     candidates = pool.loc[pool["predicted"].isin(set(classes_of_interest))]
     random_sample = random_rows(candidates, random_sample_size, rng)
     rest = pool.drop(random_sample.index)
     pool_sample = random_rows(rest, pool_sample_size, rng) if pool_sample_size else rest.iloc[:0]
-    ranked = pick(rest.drop(pool_sample.index), batch_size)
+    unasked = rest.drop(pool_sample.index)
+    ranked = pick(unasked.iloc[rng.permutation(len(unasked))], batch_size)
+    reasons = ranked["reason"] if "reason" in ranked else pd.Series(None, ranked.index, object)
     batch = pd.concat(
         [
-            ranked.assign(reason=UNCERTAIN),
+            ranked.assign(reason=reasons.fillna(UNCERTAIN)),
             random_sample.assign(reason=RANDOM),
             pool_sample.assign(reason=POOL_SAMPLE),
         ],

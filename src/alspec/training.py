@@ -7,6 +7,7 @@ rare classes are either synthesised (SMOTE, seed 002) or weighted up.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,3 +91,12 @@ def checkpoint_name(iteration: int, validation_f1: float | None, suffix: str) ->
     """A model's checkpoint name, with its iteration and validation F1 (seed 001)."""
     score = "none" if validation_f1 is None else f"{validation_f1:.3f}"
     return f"iteration-{iteration:03d}_val-f1-{score}{suffix}"
+
+
+def unmeasured_classes(
+    validation_counts: Sequence[int], classes: Sequence[str], classes_of_interest: Sequence[str]
+) -> list[str]:
+    """Classes of interest with no example in the validation split: a macro F1 over the
+    other classes says nothing about them, so the validation F1 is not measurable yet."""
+    count = dict(zip(classes, validation_counts, strict=True))
+    return [c for c in classes_of_interest if count[c] == 0]

@@ -1,27 +1,7 @@
-# Anomaly mode (seed 004, Astronomaly): a detector scores the pool once; per iteration
-# the expert's relevance answers so far re-rank it (eq. 1-3), the top not yet answered
-# is asked, and the ranking is scored against the truth where there is one.
-
-
-rule detect:
-    input:
-        ANOMALY_FEATURES,
-    output:
-        f"{POOL}/anomaly_scores.parquet",
-    params:
-        features=DETECTOR_READS,
-        anomaly=config["anomaly"],
-    log:
-        "results/logs/detect.log",
-    resources:
-        **CPU_JOB,
-    threads: 2
-    conda:
-        ENV
-    shell:
-        "alspec detect --features {params.features} --detector {params.anomaly[detector]}"
-        " --neighbours {params.anomaly[neighbours]} --seed {params.anomaly[seed]}"
-        " --out {output} --threads {threads} > {log} 2>&1"
+# Anomaly mode (seed 004, Astronomaly): a detector scores the pool once (rule detect,
+# features.smk); per iteration the expert's relevance answers so far re-rank it (eq. 1-3),
+# the top not yet answered is asked, and the ranking is scored against the truth where
+# there is one.
 
 
 rule rank:

@@ -67,6 +67,7 @@ rule train:
         report=f"{ITERATION}/training.json",
     params:
         classes=config["classes"],
+        interest=config["classes_of_interest"],
         model=config["model"],
         committee=lambda wildcards: "" if CNN else committee_option(wildcards),
     log:
@@ -78,7 +79,8 @@ rule train:
         ENV
     shell:
         "alspec train --inputs {input.inputs:q} --training-set {input.training_set}"
-        " --classes {params.classes} --type {params.model[type]}"
+        " --classes {params.classes} --classes-of-interest {params.interest}"
+        " --type {params.model[type]}"
         " --architecture {params.model[architecture]} --multiclass {params.model[multiclass]}"
         " {params.committee} --imbalance {params.model[imbalance]}"
         " --smote-neighbours {params.model[smote_neighbours]}"
@@ -94,6 +96,7 @@ rule predict:
     input:
         inputs=lambda wildcards: model_inputs(wildcards)[0],
         model=MODEL,
+        training_report=f"{ITERATION}/training.json",
     output:
         temp(f"{ITERATION}/predictions/{{part}}.parquet"),
     params:
@@ -101,6 +104,7 @@ rule predict:
         committee=lambda wildcards: committee_option(wildcards) if CNN else "",
         parts=len(PREDICT_PARTS),
         seed=config["model"]["seed"],
+        calibration=config["model"]["calibration"],
     log:
         "results/logs/predict/{n}-{part}.log",
     resources:
@@ -110,7 +114,8 @@ rule predict:
         ENV
     shell:
         "alspec predict --inputs {input.inputs} --model {input.model} --classes {params.classes}"
-        " {params.committee} --seed {params.seed} --part {wildcards.part}"
+        " {params.committee} --seed {params.seed} --calibration {params.calibration}"
+        " --training-report {input.training_report} --part {wildcards.part}"
         " --parts {params.parts} --out {output} --threads {threads} > {log} 2>&1"
 
 
@@ -132,6 +137,7 @@ rule gather_predictions:
 rule query:
     input:
         unpack(held_out_input),
+        unpack(discovery_inputs),
         predictions=f"{ITERATION}/predictions.parquet",
         training_set=f"{ITERATION}/training_set.parquet",
         window=f"{POOL}/window.zarr",
@@ -152,6 +158,7 @@ rule query:
         random_sample_size=config["query"]["random_sample_size"],
         pool_sample_size=config["query"]["pool_sample_size"],
         held_out=held_out_option,
+        discovery=discovery_options,
         seed=query_seed,
     log:
         "results/logs/query/{n}.log",
@@ -164,8 +171,9 @@ rule query:
         " --classes-of-interest {params.interest} --classes {params.classes}"
         " --strategy {params.strategy} {params.diversity} --batch-size {params.batch_size}"
         " --random-sample-size {params.random_sample_size}"
-        " --pool-sample-size {params.pool_sample_size} {params.held_out} --seed {params.seed}"
-        " --out {output.query} --candidates {output.candidates} > {log} 2>&1"
+        " --pool-sample-size {params.pool_sample_size} {params.held_out} {params.discovery}"
+        " --seed {params.seed} --out {output.query} --candidates {output.candidates}"
+        " > {log} 2>&1"
 
 
 rule evaluate:
@@ -183,6 +191,7 @@ rule evaluate:
         classes=config["classes"],
         interest=config["classes_of_interest"],
         confidence=config["evaluation"]["confidence"],
+        min_examples=DISCOVERY["min_examples"],
         truth=truth_option,
         held_out=held_out_option,
     log:
@@ -196,5 +205,6 @@ rule evaluate:
         " --training-set {input.training_set} --predictions {input.predictions}"
         " --candidates {input.candidates} --classes {params.classes}"
         " --classes-of-interest {params.interest} --confidence {params.confidence}"
+        " --min-examples {params.min_examples}"
         " --training-report {input.training_report} {params.truth} {params.held_out}"
         " --out {output} 2>&1 | tee {log}"

@@ -100,6 +100,35 @@ def query_seed(wildcards):
     return config["query"]["seed"] + int(wildcards.n)
 
 
+DISCOVERY = config["query"]["discovery"]
+
+
+def discovery_inputs(wildcards):
+    """What discovery's sources read: the features store, the detector's scores."""
+    if not DISCOVERY["sources"]:
+        return {}
+    inputs = {"features": f"{POOL}/features.zarr"}
+    if "anomaly" in DISCOVERY["sources"]:
+        inputs["anomaly_scores"] = f"{POOL}/anomaly_scores.parquet"
+    return inputs
+
+
+def discovery_options(wildcards, input):
+    """config query.discovery as `alspec query` options."""
+    if not DISCOVERY["sources"]:
+        return ""
+    options = [
+        "--discovery-sources " + " ".join(DISCOVERY["sources"]),
+        f"--features {input.features}",
+        f"--min-examples {DISCOVERY['min_examples']} --max-share {DISCOVERY['max_share']}",
+    ]
+    if "anomaly_scores" in input.keys():
+        options.append(f"--anomaly-scores {input.anomaly_scores}")
+    if DISCOVERY["prior"]:
+        options.append("--prior {feature} {line} {order}".format(**DISCOVERY["prior"]))
+    return " ".join(options)
+
+
 def held_out_input(wildcards):
     held_out = config["evaluation"]["held_out"]
     return {"held_out": held_out} if held_out else {}

@@ -54,3 +54,26 @@ rule features:
         " --map {params.map[method]} --map-sample {params.map[sample]}"
         " --tsne-max {params.map[tsne_max]} --map-seed {params.map[seed]}"
         " --block-size {params.block_size} {params.dask} --threads {threads} > {log} 2>&1"
+
+
+# The anomaly score of every spectrum: anomaly mode ranks by it, and classification
+# mode's discovery asks its outliers while a class of interest is scarce.
+rule detect:
+    input:
+        ANOMALY_FEATURES,
+    output:
+        f"{POOL}/anomaly_scores.parquet",
+    params:
+        features=DETECTOR_READS,
+        anomaly=config["anomaly"],
+    log:
+        "results/logs/detect.log",
+    resources:
+        **CPU_JOB,
+    threads: 2
+    conda:
+        ENV
+    shell:
+        "alspec detect --features {params.features} --detector {params.anomaly[detector]}"
+        " --neighbours {params.anomaly[neighbours]} --seed {params.anomaly[seed]}"
+        " --out {output} --threads {threads} > {log} 2>&1"
