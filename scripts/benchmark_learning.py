@@ -344,6 +344,65 @@ def main() -> None:
     table = markdown(report)
     Path(f"{out}.md").write_text(table)
     print(table)
+    write_docs()
+
+
+def write_docs() -> None:
+    """docs/label_efficiency.{md,png} from every survey measured so far."""
+    reports = [
+        json.loads(path.read_text())
+        for survey in SURVEYS
+        if (path := ROOT / "results" / "benchmarks" / f"learning-{survey}.json").exists()
+    ]
+    text = [
+        "# Label efficiency (scripts/benchmark_learning.py)",
+        "",
+        "From a random cold start of 100 labels and no external set, 100 labels a round;"
+        " `default` is entropy with discovery and calibrated probabilities, `entropy` as"
+        " before issue 16 (no discovery, the model's own probabilities), `random` random"
+        " sampling, `ceiling` the model trained once on a large random set.",
+        "",
+        "![emission F1 against the number of labels](label_efficiency.png)",
+        "",
+    ]
+    text += [markdown(report) for report in reports]
+    (ROOT / "docs" / "label_efficiency.md").write_text("\n".join(text))
+    plot(reports, ROOT / "docs" / "label_efficiency.png")
+
+
+def plot(reports: list[dict], out: Path) -> None:
+    """Emission F1 against labels, one panel per survey: each run's mean over seeds,
+    the band its spread (min to max), the ceiling as a dashed line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, panels = plt.subplots(1, len(reports), figsize=(6 * len(reports), 4.5), squeeze=False)
+    for axes, report in zip(panels[0], reports, strict=True):
+        for name, runs in report["results"].items():
+            if name == "ceiling":
+                f1 = np.mean([r["f1"]["emission"] for r in runs.values()])
+                axes.axhline(f1, color="black", linestyle="--", label=f"ceiling ({f1:.2f})")
+                continue
+            labels = [p["labels"] for p in next(iter(runs.values()))]
+            f1 = np.array([[p["f1"]["emission"] for p in curve] for curve in runs.values()])
+            (line,) = axes.plot(labels, f1.mean(axis=0), marker="o", label=name)
+            axes.fill_between(
+                labels, f1.min(axis=0), f1.max(axis=0), alpha=0.2, color=line.get_color()
+            )
+        axes.set_xlabel("labels")
+        axes.set_ylabel("emission F1 on the held-out set")
+        axes.set_ylim(0, 1)
+        seeds = len(next(iter(report["results"].values())))
+        axes.set_title(
+            f"{report['survey']} survey: {report['pool']:,} spectra,"
+            f" {report['emission_in_pool']} emitters ({seeds} seeds)"
+        )
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=8, loc="lower right")
+    figure.tight_layout()
+    figure.savefig(out, dpi=110)
 
 
 def machine() -> str:

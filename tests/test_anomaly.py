@@ -103,7 +103,7 @@ def test_alspec_simulate_writes_the_curves_as_a_table_the_readers_take(tmp_path)
 
     curves = ("simulate", "--instrument", "curves", "--out", tmp_path)
     wrong = run_alspec(*curves, "--rates", "step=0.1", check=False)
-    assert wrong.returncode != 0 and "--rates, --snr: the curves have" in wrong.stderr
+    assert wrong.returncode != 0 and "--emission-ew: the curves have" in wrong.stderr
     run_alspec(*curves, "--n-spectra", "999")
     truth = pd.read_parquet(tmp_path / "truth.parquet")
     assert truth["label"].value_counts().to_dict() == {

@@ -120,7 +120,7 @@ def test_train_and_predict_a_dropout_committee_by_hand(pool, survey, tmp_path):
     run_alspec(
         "predict", "--inputs", pool / "window.zarr", "--model", tmp_path / "model.keras",
         "--committee-members", 5, "--part", 1, "--parts", 2, "--block-size", 64,
-        "--out", tmp_path / "part.parquet",
+        "--training-report", tmp_path / "training.json", "--out", tmp_path / "part.parquet",
     )  # fmt: skip
     table = pd.read_parquet(tmp_path / "part.parquet")
     window = open_store(pool / "window.zarr")

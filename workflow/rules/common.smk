@@ -56,6 +56,11 @@ RAW_VALUES = ANOMALY and config["anomaly"]["features"] == "raw"
 ANOMALY_FEATURES = f"{POOL}/catalog.parquet" if RAW_VALUES else f"{POOL}/features.zarr"
 DETECTOR_READS = POOL if RAW_VALUES else ANOMALY_FEATURES
 
+
+def detector_reads(wildcards, input):
+    """`--features` of `alspec detect`: the features store it is given, or the pool."""
+    return POOL if RAW_VALUES else input[0]
+
 CNN = config["model"]["type"] == "cnn" and not ANOMALY
 MODEL = f"{ITERATION}/model.{'keras' if CNN else 'joblib'}"
 COMMITTEE = config["query"]["strategy"] in ("vote_entropy", "kl_divergence", "bald")

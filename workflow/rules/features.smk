@@ -64,7 +64,7 @@ rule detect:
     output:
         f"{POOL}/anomaly_scores.parquet",
     params:
-        features=DETECTOR_READS,
+        features=detector_reads,
         anomaly=config["anomaly"],
     log:
         "results/logs/detect.log",

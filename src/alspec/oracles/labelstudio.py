@@ -64,6 +64,10 @@ PURPOSES = {
     POOL_SAMPLE: "performance estimate: a random spectrum of the pool",
     COLD_START: "first batch: a random spectrum",
     TOP_RANKED: "anomaly: how relevant is it to you, from 0 (not at all) to 5 (very)?",
+    # discovery's sources (alspec.discovery), while a class of interest is scarce
+    "anomaly": "discovery: an outlier of the pool",
+    "typical": "discovery: a typical member of a group with no label yet",
+    "prior": "discovery: ranked first by your prior (query.discovery.prior)",
 }
 
 
