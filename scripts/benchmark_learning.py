@@ -198,24 +198,25 @@ def next_batch(
     )
     pick, plan = top_scores, {}
     if run["sources"]:
-        sources = discovery.pool_sources(
-            run["sources"],
-            features=survey.features,
-            anomaly_scores=survey.anomaly_scores() if "anomaly" in run["sources"] else None,
-            prior=PRIOR,
-            labelled=set(answers["id"]),
-            seed=seed,
-        )
-        pick, plan = discovery.discovery_pick(
-            top_scores,
+        plan = discovery.plan_batch(
+            answers,
             exploit_reason=UNCERTAIN,
-            sources=sources,
-            answers=answers,
+            sources=run["sources"],
             classes_of_interest=INTEREST,
             min_examples=10,
             max_share=0.8,
             batch_size=size,
         )
+        counts = discovery.explored(plan, UNCERTAIN)
+        sources = discovery.pool_sources(
+            list(counts),
+            features=survey.features,
+            anomaly_scores=survey.anomaly_scores() if "anomaly" in counts else None,
+            prior=PRIOR,
+            labelled=set(answers["id"]),
+            seed=seed,
+        )
+        pick = discovery.mixed_pick(counts, sources, top_scores)
     batch = select_batch(predictions, set(answers["id"]), INTEREST, size, 0, rng, pick)
     rows = survey.ids.get_indexer(batch["id"])
     survey.reasons[rows] = batch["reason"].to_numpy()

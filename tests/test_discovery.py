@@ -145,16 +145,16 @@ def test_each_pick_says_which_source_chose_it(features):
     sources = discovery.pool_sources(
         ["prior"], features=features, anomaly_scores=None, prior=prior, labelled=set(), seed=0
     )
-    pick, plan = discovery.discovery_pick(
-        top_scores,
+    plan = discovery.plan_batch(
+        answers,
         exploit_reason=UNCERTAIN,
-        sources=sources,
-        answers=answers,
+        sources=["prior"],
         classes_of_interest=INTEREST,
         min_examples=10,
         max_share=0.8,
         batch_size=10,
     )
+    pick = discovery.mixed_pick(discovery.explored(plan, UNCERTAIN), sources, top_scores)
     predictions = pd.DataFrame(
         {"id": ids, "predicted": "other", "probability": 1.0, "score": np.arange(600.0)}
     )

@@ -908,7 +908,8 @@ def run_query(args: argparse.Namespace) -> None:
 
 
 def _discovery_pick(args: argparse.Namespace, exploit, answered: pd.DataFrame):
-    """The batch's pick with discovery sources mixed in while a class is scarce."""
+    """The batch's pick with discovery sources mixed in while a class is scarce; only the
+    sources the plan asks anything of read the pool."""
     from alspec import discovery
     from alspec.pool import open_store
     from alspec.query import UNCERTAIN
@@ -917,20 +918,10 @@ def _discovery_pick(args: argparse.Namespace, exploit, answered: pd.DataFrame):
         raise ValueError("--discovery-sources: give the pool's features store (--features)")
     if "anomaly" in args.discovery_sources and not args.anomaly_scores:
         raise ValueError("--discovery-sources anomaly: give alspec detect's --anomaly-scores")
-    prior = dict(zip(("feature", "line", "order"), args.prior, strict=True)) if args.prior else None
-    sources = discovery.pool_sources(
-        args.discovery_sources,
-        features=open_store(args.features),
-        anomaly_scores=read_table(args.anomaly_scores) if args.anomaly_scores else None,
-        prior=prior,
-        labelled=set(answered["id"]),
-        seed=args.seed,
-    )
-    pick, plan = discovery.discovery_pick(
-        exploit,
+    plan = discovery.plan_batch(
+        answered,
         exploit_reason=UNCERTAIN,
-        sources=sources,
-        answers=answered,
+        sources=args.discovery_sources,
         classes_of_interest=args.classes_of_interest,
         min_examples=args.min_examples,
         max_share=args.max_share,
@@ -940,7 +931,19 @@ def _discovery_pick(args: argparse.Namespace, exploit, answered: pd.DataFrame):
         f"{arm} {a['asked']} ({a['hits']} hits in {a['picks']})" for arm, a in plan["arms"].items()
     )
     print(f"discovery: scarcity {plan['scarcity']:.2f}; asked: {arms}")
-    return pick
+    counts = discovery.explored(plan, UNCERTAIN)
+    if not counts:
+        return exploit
+    prior = dict(zip(("feature", "line", "order"), args.prior, strict=True)) if args.prior else None
+    sources = discovery.pool_sources(
+        list(counts),
+        features=open_store(args.features),
+        anomaly_scores=read_table(args.anomaly_scores) if args.anomaly_scores else None,
+        prior=prior,
+        labelled=set(answered["id"]),
+        seed=args.seed,
+    )
+    return discovery.mixed_pick(counts, sources, exploit)
 
 
 # --- anomaly mode (seed 004) ----------------------------------------------------------------

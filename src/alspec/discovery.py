@@ -185,35 +185,40 @@ def pool_sources(
     return made
 
 
-def discovery_pick(
-    exploit: Pick,
+def plan_batch(
+    answers: pd.DataFrame,
     *,
     exploit_reason: str,
-    sources: Mapping[str, Source],
-    answers: pd.DataFrame,
+    sources: Sequence[str],
     classes_of_interest: Collection[str],
     min_examples: int,
     max_share: float,
     batch_size: int,
-) -> tuple[Pick, dict]:
-    """The batch pick while a class of interest is scarce, and what it planned: the
-    scarcity, each arm's (hits, picks) so far, its share and its number of picks."""
+) -> dict:
+    """How the next batch is shared out: the scarcity (alspec.discovery.scarcity) and,
+    for the strategy (`exploit_reason`) and each source, its (hits, picks) among the
+    `answers` so far (`reason`, `label`), its share and the number it asks."""
     arms = [exploit_reason, *sources]
     counts = hit_counts(answers, arms, classes_of_interest)
     scarce = scarcity(answers["label"], classes_of_interest, min_examples)
     fractions = shares(counts, exploit_reason, scarce, max_share)
-    planned = allocate(fractions, batch_size)
-    plan = {
+    asked = allocate(fractions, batch_size)
+    return {
         "scarcity": scarce,
         "arms": {
             arm: {
                 "hits": counts[arm][0],
                 "picks": counts[arm][1],
                 "share": fractions[arm],
-                "asked": planned[arm],
+                "asked": asked[arm],
             }
             for arm in arms
         },
     }
-    explore = {arm: n for arm, n in planned.items() if arm != exploit_reason}
-    return mixed_pick(explore, sources, exploit), plan
+
+
+def explored(plan: dict, exploit_reason: str) -> dict[str, int]:
+    """The sources a plan asks anything of, and how many: `mixed_pick`'s counts."""
+    return {
+        arm: a["asked"] for arm, a in plan["arms"].items() if arm != exploit_reason and a["asked"]
+    }
