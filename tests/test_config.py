@@ -112,6 +112,24 @@ def test_defaults_fill_nested_sections():
             {"mode": "anomaly", "pool": CURVES["pool"], "window": CURVES["window"]},
             r"features\.lines\.0 \(halpha\): .* inside pool\.grid",
         ),
+        (
+            {"query": {"discovery": {"prior": {"feature": "flux", "line": "halpha"}}}},
+            r"query\.discovery\.prior\.feature: 'flux' is not one of",
+        ),
+        (
+            {"query": {"discovery": {"prior": {"feature": "ew", "line": "hbeta"}}}},
+            r"query\.discovery\.prior\.line: 'hbeta' is not measured",
+        ),
+        ({"query": {"discovery": {"max_share": 1.5}}}, r"query\.discovery\.max_share: 1\.5 is"),
+        (
+            {"query": {"discovery": {"sources": ["prior"]}}},
+            r"query\.discovery\.prior: required when sources include prior",
+        ),
+        (
+            {"anomaly": {"features": "raw"}},
+            r"query\.discovery\.sources: discovery reads the features store",
+        ),
+        ({"simulate": {"snr_median": 100}}, r"simulate\.snr_median: 100 outside simulate\.snr"),
     ],
 )
 def test_errors_name_the_key(config, message):
