@@ -260,7 +260,8 @@ def learning_curve(
 
 
 def ceiling(survey: Survey, size: int, seed: int, architecture: str) -> dict:
-    """The model trained once on `size` random labels."""
+    """The model trained once on `size` random labels (the whole pool, if smaller)."""
+    size = min(size, len(survey.y))
     rng = np.random.default_rng(seed)
     labelled = np.zeros(len(survey.y), bool)
     labelled[rng.choice(len(survey.y), size, replace=False)] = True
@@ -313,7 +314,7 @@ def main() -> None:
                 "architecture": args.architecture,
                 "ceiling_labels": args.ceiling_labels,
             }
-            path = work / "curves" / f"{name}-{seed}.json"
+            path = work / "curves" / args.architecture / f"{name}-{seed}.json"
             print(f"{args.survey} {name} seed {seed}", flush=True)
             if name == "ceiling":
                 compute = partial(ceiling, survey, args.ceiling_labels, seed, args.architecture)
@@ -340,7 +341,8 @@ def main() -> None:
         "batch": args.batch,
         "results": results,
     }
-    out = ROOT / "results" / "benchmarks" / f"learning-{args.survey}"
+    suffix = "" if args.architecture == "slim" else f"-{args.architecture}"
+    out = ROOT / "results" / "benchmarks" / f"learning-{args.survey}{suffix}"
     Path(f"{out}.json").write_text(json.dumps(report, indent=2))
     table = markdown(report)
     Path(f"{out}.md").write_text(table)
@@ -349,12 +351,11 @@ def main() -> None:
 
 
 def write_docs() -> None:
-    """docs/label_efficiency.{md,png} from every survey measured so far."""
-    reports = [
-        json.loads(path.read_text())
-        for survey in SURVEYS
-        if (path := ROOT / "results" / "benchmarks" / f"learning-{survey}.json").exists()
-    ]
+    """docs/label_efficiency.{md,png} from every survey measured so far (the slim CNN's
+    runs, and another architecture's where there are any)."""
+    measured = sorted((ROOT / "results" / "benchmarks").glob("learning-*.json"))
+    reports = [json.loads(path.read_text()) for path in measured]
+    curves = [r for r in reports if r["architecture"] == "slim"]
     text = [
         "# Label efficiency (scripts/benchmark_learning.py)",
         "",
@@ -368,7 +369,7 @@ def write_docs() -> None:
     ]
     text += [markdown(report) for report in reports]
     (ROOT / "docs" / "label_efficiency.md").write_text("\n".join(text))
-    plot(reports, ROOT / "docs" / "label_efficiency.png")
+    plot(curves, ROOT / "docs" / "label_efficiency.png")
 
 
 def plot(reports: list[dict], out: Path) -> None:
@@ -427,7 +428,7 @@ def markdown(report: dict) -> str:
         {p["labels"] for runs in curves.values() for curve in runs.values() for p in curve}
     )
     lines = [
-        f"## {report['survey']} survey",
+        f"## {report['survey']} survey, {report['architecture']} CNN",
         "",
         f"Pool {report['pool']:,} spectra ({report['emission_in_pool']} with Hα emission),"
         f" held-out set {report['held_out']:,} ({report['emission_held_out']} with emission);"
