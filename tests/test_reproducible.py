@@ -64,7 +64,8 @@ def test_each_iteration_records_its_provenance(finished):
     assert seeds["model.seed"] == record["config"]["model"]["seed"]
     assert seeds["query batch of this iteration"] == record["config"]["query"]["seed"] + 1
     assert record["trained_on"]["device"] == "CPU"
-    assert set(record["inputs"]) == {"store", "training_set"}
+    # the detector's scores: discovery's anomaly source asked by them
+    assert set(record["inputs"]) == {"store", "training_set", "anomaly_scores"}
     assert set(record["products"]) == {"predictions", "query", "candidates", "labels"}
     checksums = [e["checksum"] for e in [*record["inputs"].values(), *record["products"].values()]]
     assert all(re.fullmatch(r"sha256:[0-9a-f]{64}", c) for c in checksums)

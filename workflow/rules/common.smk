@@ -141,9 +141,10 @@ def held_out_input(wildcards):
 
 def provenance_inputs(wildcards):
     """Inputs a provenance record names beside the model's store and training set: the
-    held-out set, and in anomaly mode the detector's scores that the ranking starts from."""
+    held-out set, and the detector's scores that anomaly mode's ranking starts from or
+    that discovery's anomaly source asked by."""
     extra = held_out_input(wildcards)
-    if ANOMALY:
+    if ANOMALY or "anomaly_scores" in discovery_inputs(wildcards):
         extra["anomaly_scores"] = f"{POOL}/anomaly_scores.parquet"
     return extra
 
