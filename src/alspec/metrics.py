@@ -51,7 +51,7 @@ def picks_by_reason(labels: pd.DataFrame, classes_of_interest: Sequence[str]) ->
     interesting = labels["label"].isin(set(classes_of_interest))
     return {
         str(reason): {"asked": len(rows), "of_interest": int(interesting[rows.index].sum())}
-        for reason, rows in labels.groupby("reason", sort=False)
+        for reason, rows in labels.groupby("reason")
     }
 
 
