@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 from functools import partial
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -84,8 +85,8 @@ def build_pool(work: Path, overlay: Path | None) -> None:
     )
 
 
-def load_pool(work: Path) -> tuple[pd.Index, np.ndarray, np.ndarray, pd.Series]:
-    """ids, windows and true class indices of the classifiable spectra; truth kinds."""
+def load_pool(work: Path) -> tuple[pd.Index, np.ndarray, np.ndarray, pd.DataFrame]:
+    """ids, windows and true class indices of the classifiable spectra; their truth."""
     from alspec.pool import open_store
 
     window = open_store(work / "results" / "pool" / "window.zarr")
@@ -93,7 +94,7 @@ def load_pool(work: Path) -> tuple[pd.Index, np.ndarray, np.ndarray, pd.Series]:
     truth = pd.read_parquet(work / "results" / "survey" / "truth.parquet").set_index("id")
     ids = pd.Index([str(i) for i in window.id.values[valid]])
     y = truth.loc[ids, "label"].map({c: i for i, c in enumerate(CLASSES)}).to_numpy()
-    return ids, window.flux.values[valid], y, truth.loc[ids, "kind"]
+    return ids, window.flux.values[valid], y, truth.loc[ids]
 
 
 def held_out_rows(y: np.ndarray, size: int, seed: int) -> np.ndarray:
@@ -107,18 +108,29 @@ def held_out_rows(y: np.ndarray, size: int, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(picked))
 
 
-def emission_f1(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+EW_BINS = (0, 2, 4, 8, 16, np.inf)  # Å: where the recall is lost
+
+
+def emission_f1(y_true: np.ndarray, y_pred: np.ndarray, ew: np.ndarray) -> dict:
+    """Per-class and mean F1 of the emission classes, precision and recall of any
+    emission, and that recall in bins of the true equivalent width `ew`."""
     from sklearn.metrics import f1_score, precision_score, recall_score
 
     interest = [1, 2]
     binary_true, binary_pred = np.isin(y_true, interest), np.isin(y_pred, interest)
     per_class = f1_score(y_true, y_pred, labels=interest, average=None, zero_division=0)
+    bins = np.digitize(ew, EW_BINS[1:-1])
     return {
         "emission": float(per_class.mean()),
         "single_peak": float(per_class[0]),
         "double_peak": float(per_class[1]),
         "any_emission_precision": float(precision_score(binary_true, binary_pred, zero_division=0)),
         "any_emission_recall": float(recall_score(binary_true, binary_pred, zero_division=0)),
+        "recall_by_ew": {
+            f"{low:g}-{high:g}": float(binary_pred[binary_true & (bins == i)].mean())
+            for i, (low, high) in enumerate(pairwise(EW_BINS))
+            if (binary_true & (bins == i)).any()
+        },
     }
 
 
@@ -128,11 +140,12 @@ class Survey:
     def __init__(self, work: Path, held_out: int, seed: int):
         from alspec.pool import open_store
 
-        ids, x, y, kind = load_pool(work)
+        ids, x, y, truth = load_pool(work)
         test = held_out_rows(y, held_out, seed)
         rows = np.setdiff1d(np.arange(len(y)), test)
-        self.ids, self.x, self.y, self.kind = ids[rows], x[rows], y[rows], kind.iloc[rows]
+        self.ids, self.x, self.y = ids[rows], x[rows], y[rows]
         self.test_x, self.test_y = x[test], y[test]
+        self.test_ew = truth["emission_ew"].to_numpy()[test]
         self.features = open_store(work / "results" / "pool" / "features.zarr")
         self._anomaly: pd.DataFrame | None = None
 
@@ -240,7 +253,7 @@ def learning_curve(
         point = {
             "labels": int(labelled.sum()),
             "emission_labelled": int(np.isin(survey.y[labelled], [1, 2]).sum()),
-            "f1": emission_f1(survey.test_y, test_p.argmax(1)),
+            "f1": emission_f1(survey.test_y, test_p.argmax(1), survey.test_ew),
             "epochs": report["epochs_run"],
         }
         if round_ < rounds - 1:
@@ -269,7 +282,7 @@ def ceiling(survey: Survey, size: int, seed: int, architecture: str) -> dict:
     return {
         "labels": size,
         "emission_labelled": int(np.isin(survey.y[labelled], [1, 2]).sum()),
-        "f1": emission_f1(survey.test_y, test_p.argmax(1)),
+        "f1": emission_f1(survey.test_y, test_p.argmax(1), survey.test_ew),
     }
 
 
@@ -483,11 +496,12 @@ def markdown(report: dict) -> str:
             last = curve[-1]
             first = next((p["labels"] for p in curve if p["emission_labelled"] > 0), None)
             f1 = last["f1"]
+            by_ew = ", ".join(f"{b} Å {r:.2f}" for b, r in f1.get("recall_by_ew", {}).items())
             lines.append(
                 f"- {name}, seed {seed}: {last['labels']} labels, F1 {f1['emission']:.2f}"
                 f" ({f1['any_emission_precision']:.2f} / {f1['any_emission_recall']:.2f}),"
                 f" {last['emission_labelled']} emitters labelled; the first among the first"
-                f" {first} labels"
+                f" {first} labels" + (f"; recall by EW: {by_ew}" if by_ew else "")
             )
     return "\n".join(lines) + "\n"
 
