@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-SOURCES = ("anomaly", "typical", "prior")
 # A source's picks: (the eligible rows of the predictions table, how many) -> their index.
 Source = Callable[[pd.DataFrame, int], pd.Index]
 # A batch's picks (alspec.query): (eligible rows, how many) -> the rows chosen.
