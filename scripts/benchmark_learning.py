@@ -56,6 +56,7 @@ RUNS = {
     "entropy": {"strategy": "entropy", "sources": [], "calibrate": False},
     "random": {"strategy": "random", "sources": [], "calibrate": True},
 }
+ONCE = ("ceiling", "models")  # one training per seed, not a learning curve
 PRIOR = {"feature": "ew", "line": "halpha", "order": "ascending"}
 
 
@@ -144,10 +145,19 @@ class Survey:
         test = held_out_rows(y, held_out, seed)
         rows = np.setdiff1d(np.arange(len(y)), test)
         self.ids, self.x, self.y = ids[rows], x[rows], y[rows]
-        self.test_x, self.test_y = x[test], y[test]
+        self.test_ids, self.test_x, self.test_y = ids[test], x[test], y[test]
         self.test_ew = truth["emission_ew"].to_numpy()[test]
         self.features = open_store(work / "results" / "pool" / "features.zarr")
         self._anomaly: pd.DataFrame | None = None
+
+    def feature_rows(self, ids: pd.Index) -> np.ndarray:
+        """The features (PCA scores, line measurements) of spectra `ids`."""
+        from alspec.classifiers import feature_matrix
+
+        if not hasattr(self, "_feature_matrix"):
+            self._feature_matrix = feature_matrix(self.features)
+            self._feature_ids = pd.Index([str(i) for i in self.features.id.values])
+        return self._feature_matrix[self._feature_ids.get_indexer(ids)]
 
     def anomaly_scores(self) -> pd.DataFrame:
         """The isolation forest on the features, as `alspec detect` computes it."""
@@ -269,7 +279,66 @@ def learning_curve(
         point["seconds"] = round(time.perf_counter() - start, 1)
         curve.append(point)
         print(f"  {point}", flush=True)
+    curve[-1]["labelled_ids"] = list(survey.ids[labelled])  # the models run trains on them
     return curve
+
+
+def compare_models(survey: Survey, labelled_ids: list[str], seed: int) -> dict:
+    """Emission F1 on the held-out set of each candidate model trained on the same labels
+    (the default loop's at its last round), every one calibrated the pipeline's way: the
+    CNNs on the window, a committee of three slim CNNs, and scikit-learn's gradient
+    boosting (the reference of issue 16) on the window, the features and both; and the
+    last on every pool label, the most these inputs allow."""
+    from alspec import classifiers, models
+    from alspec.calibration import adjust
+
+    labelled = survey.ids.get_indexer(labelled_ids)
+    y = survey.y[labelled]
+
+    def cnn(architecture: str, fit_seed: int) -> np.ndarray:
+        model, report = models.train(
+            survey.x[labelled], y, len(CLASSES), architecture, models.Fitting(seed=fit_seed)
+        )
+        probabilities = models.predict_proba(model, survey.test_x, batch_size=8192)
+        return adjust(probabilities, report["fitted_prior"], report["labelled_prior"])
+
+    def columns(ids: pd.Index, x: np.ndarray, inputs: str) -> np.ndarray:
+        parts = {"window": [x], "features": [survey.feature_rows(ids)]}
+        return np.hstack(parts.get(inputs) or [x, survey.feature_rows(ids)])
+
+    def boosting(inputs: str, rows: np.ndarray = labelled) -> np.ndarray:
+        committee, report = classifiers.train(
+            columns(survey.ids[rows], survey.x[rows], inputs),
+            survey.y[rows],
+            len(CLASSES),
+            ["gradient_boosting"],
+            "multiclass",
+            "smote",
+            0.2,
+            5,
+            seed,
+            threads=os.cpu_count(),
+        )
+        probabilities = committee.predict_proba(columns(survey.test_ids, survey.test_x, inputs))
+        return adjust(probabilities, report["fitted_prior"], report["labelled_prior"])
+
+    candidates = {
+        "CNN seed003": lambda: cnn("seed003", seed),
+        "CNN slim": lambda: cnn("slim", seed),
+        "3 slim CNNs (mean)": lambda: np.mean([cnn("slim", 100 * seed + k) for k in range(3)], 0),
+        "gradient boosting, window": lambda: boosting("window"),
+        "gradient boosting, features": lambda: boosting("features"),
+        "gradient boosting, window + features": lambda: boosting("both"),
+        # what the data allow: the same model given the label of every pool spectrum
+        "gradient boosting, window + features, every pool label": lambda: boosting(
+            "both", np.arange(len(survey.y))
+        ),
+    }
+    compared = {}
+    for name, probabilities in candidates.items():
+        compared[name] = emission_f1(survey.test_y, probabilities().argmax(1), survey.test_ew)
+        print(f"  {name}: {compared[name]}", flush=True)
+    return {"labels": len(labelled), "models": compared}
 
 
 def ceiling(survey: Survey, size: int, seed: int, architecture: str) -> dict:
@@ -302,7 +371,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--survey", choices=list(SURVEYS), default="hard")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--runs", nargs="+", choices=[*RUNS, "ceiling"], default=[*RUNS, "ceiling"])
+    parser.add_argument(
+        "--runs",
+        nargs="+",
+        choices=[*RUNS, *ONCE],
+        default=[*RUNS, *ONCE],
+        help="models: each candidate model on the labels of default's last round",
+    )
     parser.add_argument(
         "--rounds", type=int, default=10, help="rounds of --batch labels, cold start included"
     )
@@ -310,6 +385,8 @@ def main() -> None:
     parser.add_argument("--ceiling-labels", type=int, default=20_000)
     parser.add_argument("--architecture", default="slim")
     args = parser.parse_args()
+    if "models" in args.runs and "default" not in args.runs:
+        parser.error("--runs models trains on the labels the default run chose: add default")
     from alspec import models
 
     models.use_threads(os.cpu_count())
@@ -331,6 +408,9 @@ def main() -> None:
             print(f"{args.survey} {name} seed {seed}", flush=True)
             if name == "ceiling":
                 compute = partial(ceiling, survey, args.ceiling_labels, seed, args.architecture)
+            elif name == "models":
+                chosen = results["default"][seed][-1]["labelled_ids"]
+                compute = partial(compare_models, survey, chosen, seed)
             else:
                 compute = partial(
                     learning_curve,
@@ -396,6 +476,8 @@ def plot(reports: list[dict], out: Path) -> None:
     figure, panels = plt.subplots(1, len(reports), figsize=(6 * len(reports), 4.5), squeeze=False)
     for axes, report in zip(panels[0], reports, strict=True):
         for name, runs in report["results"].items():
+            if name == "models":
+                continue
             if name == "ceiling":
                 f1 = np.mean([r["f1"]["emission"] for r in runs.values()])
                 axes.axhline(f1, color="black", linestyle="--", label=f"ceiling ({f1:.2f})")
@@ -435,7 +517,7 @@ def machine() -> str:
 def markdown(report: dict) -> str:
     """The learning curves: mean ± spread over seeds, and each seed's figures."""
     results = report["results"]
-    curves = {name: runs for name, runs in results.items() if name != "ceiling"}
+    curves = {name: runs for name, runs in results.items() if name not in ONCE}
     seeds = next(iter(curves.values()))
     sizes = sorted(
         {p["labels"] for runs in curves.values() for curve in runs.values() for p in curve}
@@ -503,7 +585,33 @@ def markdown(report: dict) -> str:
                 f" {last['emission_labelled']} emitters labelled; the first among the first"
                 f" {first} labels" + (f"; recall by EW: {by_ew}" if by_ew else "")
             )
+    if "models" in results:
+        lines += ["", *models_table(results["models"])]
     return "\n".join(lines) + "\n"
+
+
+def models_table(runs: dict) -> list[str]:
+    """Each candidate model on the labels the default run chose: emission F1 and the
+    recall of any emission, mean ± standard deviation over seeds, and per seed."""
+    labels = next(iter(runs.values()))["labels"]
+    names = list(next(iter(runs.values()))["models"])
+    lines = [
+        f"Models trained on the same {labels:,} labels (those default chose), calibrated:",
+        "",
+        "| model | emission F1 | per seed | any-emission precision / recall |",
+        "|---|---|---|---|",
+    ]
+    for name in names:
+        scores = [run["models"][name] for run in runs.values()]
+        f1 = [s["emission"] for s in scores]
+        precision = np.mean([s["any_emission_precision"] for s in scores])
+        recall = np.mean([s["any_emission_recall"] for s in scores])
+        lines.append(
+            f"| {name} | {np.mean(f1):.2f} ± {np.std(f1):.2f} | "
+            + ", ".join(f"{v:.2f}" for v in f1)
+            + f" | {precision:.2f} / {recall:.2f} |"
+        )
+    return lines
 
 
 if __name__ == "__main__":
