@@ -112,7 +112,7 @@ def restart(server: dict) -> None:
 def test_the_page_types_classes_by_number_and_relevance_as_itself():
     from xml.etree import ElementTree
 
-    from alspec.anomaly import relevance_levels
+    from alspec.config import relevance_levels
     from alspec.oracles.labelstudio import labelling_config
 
     def keys(classes):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alspec import config as cfg
-from alspec.cluster import job_resources, slurm_placement, this_job
+from alspec.placement import job_resources, slurm_placement, this_job
 
 CONFIGURED = {"partition": "cpu", "gpu_partition": "a100", "account": "survey", "gpus": {}}
 

@@ -27,11 +27,6 @@ from alspec.query import TOP_RANKED
 DETECTORS = ("isolation_forest", "lof")
 
 
-def relevance_levels(maximum: int = 5) -> list[str]:
-    """The answers the expert may give, as labels: "0" .. "maximum"."""
-    return [str(level) for level in range(maximum + 1)]
-
-
 def prepared(matrix: np.ndarray, standardise: bool = True) -> np.ndarray:
     """Features ready for distances: a column's missing values (a line outside the
     spectrum, a masked pixel) set to its median, then, when `standardise`, every column

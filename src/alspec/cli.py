@@ -601,8 +601,8 @@ def run_train(args: argparse.Namespace) -> None:
     import os
 
     from alspec import labels
-    from alspec.cluster import this_job
     from alspec.io import atomic_output
+    from alspec.placement import this_job
     from alspec.training import checkpoint_name, unmeasured_classes
 
     cnn = args.type == "cnn"
@@ -1027,8 +1027,8 @@ def run_rank(args: argparse.Namespace) -> None:
     import os
 
     from alspec import anomaly
-    from alspec.cluster import this_job
     from alspec.labels import UNSURE, check
+    from alspec.placement import this_job
 
     ids, matrix = _pool_features(args.features)
     scores = read_table(args.scores, required=("id", "score")).set_index("id")["score"]
@@ -1039,7 +1039,7 @@ def run_rank(args: argparse.Namespace) -> None:
         )
     score = scores.reindex(ids).to_numpy()
     answers = read_table(args.training_set, required=("id", "label"))
-    check(answers, anomaly.relevance_levels(args.maximum), str(args.training_set))
+    check(answers, cfg.relevance_levels(args.maximum), str(args.training_set))
     given = answers.loc[answers["label"] != UNSURE]
     rows = pd.Index(ids).get_indexer(given["id"])
     if (rows < 0).any():
@@ -1416,13 +1416,13 @@ def _report_options(p: argparse.ArgumentParser) -> None:
 
 @command("report", "print each iteration's performance", _report_options)
 def run_report(args: argparse.Namespace) -> None:
-    reports = sorted(
-        args.results.glob("iterations/*/performance.json"), key=lambda p: int(p.parent.name)
-    )
-    if not reports:
-        raise FileNotFoundError(f"{args.results}: no iterations/*/performance.json yet")
-    for path in reports:
-        print(summary_line(read_json(path)))
+    from alspec import layout
+
+    folders = layout.iteration_folders(args.results)
+    if not folders:
+        raise FileNotFoundError(f"{args.results}: no iterations/*/{layout.PERFORMANCE} yet")
+    for folder in folders:
+        print(summary_line(read_json(folder / layout.PERFORMANCE)))
     print(
         f"results: {args.results.resolve()}/iterations/<n>/ (predictions, query, candidates, "
         "labels, model, performance)"

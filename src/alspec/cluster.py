@@ -1,7 +1,7 @@
-"""Where the work runs: each workflow step's Slurm job (partition, account, GPUs), and
-inside a step, Dask: threads inside the step, as many as the job has (the default); an
-existing `dask.distributed` scheduler named by its address; or workers started as Slurm
-jobs with dask-jobqueue. Every computation goes through `compute`, which shows progress.
+"""Where the work inside a step runs, by Dask: threads inside the step, as many as the
+job has (the default); an existing `dask.distributed` scheduler named by its address; or
+workers started as Slurm jobs with dask-jobqueue. Every computation goes through
+`compute`, which shows progress. (Where the step's own Slurm job runs: alspec.placement.)
 
 Inside one job, dask's threaded scheduler beats a distributed LocalCluster on this
 work: measured on 10^5 spectra (results/benchmarks/features.md), the window took half
@@ -13,9 +13,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,44 +23,6 @@ import xarray as xr
 
 PROGRESS_INTERVAL = 0.5  # seconds between progress-bar updates
 M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
-
-
-# Environment variables that win over config slurm, so that one config serves on
-# clusters (or accounts) of different names.
-SLURM_ENVIRONMENT = {
-    "partition": "ALSPEC_SLURM_PARTITION",
-    "gpu_partition": "ALSPEC_SLURM_GPU_PARTITION",
-    "account": "ALSPEC_SLURM_ACCOUNT",
-}
-
-
-def slurm_placement(slurm: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
-    """Partition, GPU partition and account of the workflow's jobs: the environment
-    variable of SLURM_ENVIRONMENT where set, else config `slurm`; the GPU partition
-    falls back to the partition, and None leaves the choice to Slurm."""
-    placement = {key: environ.get(name) or slurm[key] for key, name in SLURM_ENVIRONMENT.items()}
-    placement["gpu_partition"] = placement["gpu_partition"] or placement["partition"]
-    return placement
-
-
-def job_resources(placement: Mapping[str, Any], gpus: int = 0) -> dict[str, Any]:
-    """The Snakemake resources that place one step's Slurm job: its partition (the GPU
-    partition for a job with GPUs), account and GPUs, leaving out what is unset."""
-    resources = {
-        "slurm_partition": placement["gpu_partition" if gpus else "partition"],
-        "slurm_account": placement["account"],
-        "gpu": gpus,
-    }
-    return {name: value for name, value in resources.items() if value}
-
-
-def this_job(environ: Mapping[str, str]) -> dict[str, str | None]:
-    """Where this process runs, for its reports: the host, and its Slurm job if any."""
-    return {
-        "host": socket.gethostname(),
-        "slurm_job": environ.get("SLURM_JOB_ID"),
-        "slurm_partition": environ.get("SLURM_JOB_PARTITION"),
-    }
 
 
 class SchedulerUnavailable(RuntimeError):

@@ -8,18 +8,23 @@ same for a config written by hand.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import numpy as np
 import yaml
 
 SCHEMA_FILE = "config.schema.yaml"
 # simulate.rates of objects with Hα emission that the simulated oracle answers "other"
 CONFUSERS = ("emission_galaxy", "m_dwarf")
+
+
+def relevance_levels(maximum: int = 5) -> list[str]:
+    """The answers the expert may give, as labels: "0" .. "maximum"."""
+    return [str(level) for level in range(maximum + 1)]
 
 
 class ConfigError(ValueError):
@@ -158,7 +163,7 @@ def check_discovery(config: dict[str, Any]) -> None:
         )
 
 
-def check_lines(lines: list[dict[str, Any]], grid: tuple[float, float] = (0, np.inf)) -> None:
+def check_lines(lines: list[dict[str, Any]], grid: tuple[float, float] = (0, math.inf)) -> None:
     """Each line's bands in order: blue band < core start < centre < core end < red band."""
     for i, line in enumerate(lines):
         (blue_low, blue_high), (red_low, red_high) = line["continuum"]

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from alspec import layout
 from alspec.io import read_json
 from alspec.oracles import OracleUnavailable
 
 ACTIONS = ["ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED"]
-ITERATION_RECORDS = ("performance.json", "provenance.json")  # what makes an iteration done
 
 
 class WorkflowFailed(RuntimeError):
@@ -40,15 +40,13 @@ class Workflow:
 
     def receipts(self) -> list[Path]:
         """Every pushed batch's receipt, oldest first."""
-        found = sorted(
-            self.results.glob("iterations/*/batch.json"), key=lambda p: int(p.parent.name)
-        )
-        first = self.results / "cold_start" / "batch.json"
+        found = [f / layout.RECEIPT for f in layout.iteration_folders(self.results, layout.RECEIPT)]
+        first = layout.under(self.results, layout.COLD_START) / layout.RECEIPT
         return ([first] if first.exists() else []) + found
 
     def pending(self) -> Path | None:
         """The receipt of the batch pushed but not yet pulled, if any."""
-        waiting = [r for r in self.receipts() if not (r.parent / "labels.parquet").exists()]
+        waiting = [r for r in self.receipts() if not (r.parent / layout.ANSWERS).exists()]
         return waiting[0] if waiting else None
 
     def targets(self, batch: str) -> list[str]:
@@ -57,8 +55,7 @@ class Workflow:
         n = -1 if batch == "cold_start" else int(batch.split("/")[-1])
         if n + 1 >= self.iterations:
             return []
-        done = [f"results/iterations/{n}/{name}" for name in ITERATION_RECORDS if n >= 0]
-        return [*done, f"results/iterations/{n + 1}/batch.json"]
+        return layout.iteration_targets(n)
 
     def run(self, targets: Sequence[str]) -> int:
         """Run Snakemake; Ctrl-C is passed on so it stops its jobs and cleans up."""

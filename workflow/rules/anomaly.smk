@@ -21,7 +21,7 @@ rule rank:
         candidates=config["anomaly"]["candidates"],
         seed=config["anomaly"]["seed"],
     log:
-        "results/logs/rank/{n}.log",
+        log_file("rank", "{n}"),
     resources:
         **CPU_JOB,
     threads: 2
@@ -50,7 +50,7 @@ rule evaluate:
         truth=truth_option,
         inliers=config["anomaly"]["inliers"],
     log:
-        "results/logs/evaluate/{n}.log",
+        log_file("evaluate", "{n}"),
     resources:
         **CPU_JOB,
     conda:

@@ -8,14 +8,14 @@ rule cold_start:
         unpack(held_out_input),
         window=f"{POOL}/window.zarr",
     output:
-        "results/cold_start/query.parquet",
+        f"{COLD_START}/query.parquet",
     params:
         size=config["initial"]["size"],
         seed=config["initial"]["seed"],
         ids=lambda wildcards, input: f"--ids {input.ids}" if "ids" in input.keys() else "",
         held_out=held_out_option,
     log:
-        "results/logs/cold_start.log",
+        log_file("cold_start"),
     resources:
         **CPU_JOB,
     conda:
@@ -30,8 +30,8 @@ rule transfer:
         files=external_files,
         labels=config["initial"]["external"]["labels"] or [],
     output:
-        window=directory("results/external/window.zarr"),
-        labels="results/external/labels.parquet",
+        window=directory(f"{EXTERNAL}/window.zarr"),
+        labels=f"{EXTERNAL}/labels.parquet",
     params:
         label_map=" ".join(f"{k}={v}" for k, v in config["initial"]["external"]["label_map"].items()),
         classes=config["classes"],
@@ -40,7 +40,7 @@ rule transfer:
         grid=GRID,
         window=config["window"],
     log:
-        "results/logs/transfer.log",
+        log_file("transfer"),
     resources:
         **CPU_JOB,
     conda:
@@ -71,7 +71,7 @@ rule train:
         model=config["model"],
         committee=lambda wildcards: "" if CNN else committee_option(wildcards),
     log:
-        "results/logs/train/{n}.log",
+        log_file("train", "{n}"),
     resources:
         **gpu_job("train"),
     threads: 2
@@ -106,7 +106,7 @@ rule predict:
         seed=config["model"]["seed"],
         calibration=config["model"]["calibration"],
     log:
-        "results/logs/predict/{n}-{part}.log",
+        log_file("predict", "{n}-{part}"),
     resources:
         **gpu_job("predict"),
     threads: 2
@@ -125,7 +125,7 @@ rule gather_predictions:
     output:
         f"{ITERATION}/predictions.parquet",
     log:
-        "results/logs/gather_predictions/{n}.log",
+        log_file("gather_predictions", "{n}"),
     resources:
         **CPU_JOB,
     conda:
@@ -161,7 +161,7 @@ rule query:
         discovery=discovery_options,
         seed=query_seed,
     log:
-        "results/logs/query/{n}.log",
+        log_file("query", "{n}"),
     resources:
         **CPU_JOB,
     conda:
@@ -195,7 +195,7 @@ rule evaluate:
         truth=truth_option,
         held_out=held_out_option,
     log:
-        "results/logs/evaluate/{n}.log",
+        log_file("evaluate", "{n}"),
     resources:
         **CPU_JOB,
     conda:

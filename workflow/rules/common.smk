@@ -3,16 +3,15 @@ import glob
 import json
 import shlex
 
-from alspec.anomaly import relevance_levels
-from alspec.cluster import job_resources, slurm_placement
-from alspec.config import check_consistency
+# Light modules only (standard library, yaml, jsonschema): this process builds the DAG.
+from alspec.config import check_consistency, relevance_levels
+from alspec.layout import BATCH, COLD_START, EXTERNAL, ITERATION, ITERATIONS, POOL, SURVEY, log_file
+from alspec.placement import job_resources, slurm_placement
 
 check_consistency(config)
 
-POOL = "results/pool"
 # The pool's grid as `alspec ingest --grid` takes it: NAME=VALUE of config pool.grid.
 GRID = " ".join(f"{k}={v}" for k, v in config["pool"]["grid"].items() if v is not None)
-ITERATION = "results/iterations/{n}"
 ENV = "../../envs/pipeline.yaml"
 
 
@@ -87,7 +86,7 @@ def model_inputs(wildcards):
     if not CNN:
         return [f"{POOL}/features.zarr"]
     external = config["initial"]["source"] == "external"
-    return [f"{POOL}/window.zarr"] + (["results/external/window.zarr"] if external else [])
+    return [f"{POOL}/window.zarr"] + ([f"{EXTERNAL}/window.zarr"] if external else [])
 
 
 def committee_option(wildcards):
@@ -165,16 +164,16 @@ def training_set_inputs(wildcards):
     n = int(wildcards.n)
     if n > 0:
         return [
-            f"results/iterations/{n - 1}/training_set.parquet",
-            f"results/iterations/{n - 1}/labels.parquet",
+            f"{ITERATIONS}/{n - 1}/training_set.parquet",
+            f"{ITERATIONS}/{n - 1}/labels.parquet",
         ]
     if ANOMALY:
         return []  # the detector's ranking asks first
     if config["initial"]["source"] == "labelled":
         return [config["initial"]["labelled_set"]]
     if config["initial"]["source"] == "external":
-        return ["results/external/labels.parquet"]
-    return ["results/cold_start/labels.parquet"]
+        return [f"{EXTERNAL}/labels.parquet"]
+    return [f"{COLD_START}/labels.parquet"]
 
 
 def truth_input(key):

@@ -4,7 +4,7 @@ rule iteration_config:
     params:
         settings=json.dumps(config, sort_keys=True),
     log:
-        "results/logs/iteration_config/{n}.log",
+        log_file("iteration_config", "{n}"),
     conda:
         ENV
     shell:
@@ -33,7 +33,7 @@ rule provenance:
         ),
         repository=workflow.basedir,
     log:
-        "results/logs/provenance/{n}.log",
+        log_file("provenance", "{n}"),
     resources:
         **CPU_JOB,
     conda:

@@ -14,7 +14,7 @@ rule window:
         block_size=config["pool"]["block_size"],
         dask=dask_options,
     log:
-        "results/logs/window.log",
+        log_file("window"),
     resources:
         **CPU_JOB,
     threads: 2
@@ -41,7 +41,7 @@ rule features:
         block_size=config["pool"]["block_size"],
         dask=dask_options,
     log:
-        "results/logs/features.log",
+        log_file("features"),
     resources:
         **CPU_JOB,
     threads: 2
@@ -67,7 +67,7 @@ rule detect:
         features=detector_reads,
         anomaly=config["anomaly"],
     log:
-        "results/logs/detect.log",
+        log_file("detect"),
     resources:
         **CPU_JOB,
     threads: 2

@@ -11,7 +11,7 @@ rule training_set:
         classes=ANSWERS,
         held_out=held_out_option,
     log:
-        "results/logs/training_set/{n}.log",
+        log_file("training_set", "{n}"),
     conda:
         ENV
     shell:

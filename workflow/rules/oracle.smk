@@ -12,11 +12,11 @@ localrules:
 
 rule push:
     input:
-        query="results/{batch}/query.parquet",
+        query=f"{BATCH}/query.parquet",
         window=f"{POOL}/window.zarr",
         catalog=f"{POOL}/catalog.parquet",
     output:
-        receipt="results/{batch}/batch.json",
+        receipt=f"{BATCH}/batch.json",
     params:
         backend=config["oracle"]["backend"],
         classes=ANSWERS,
@@ -26,7 +26,7 @@ rule push:
         metadata=config["oracle"]["labelstudio"]["metadata"],
         pool=lambda wildcards, input: os.path.dirname(input.catalog),
     log:
-        "results/logs/push/{batch}.log",
+        log_file("push", "{batch}"),
     conda:
         ENV
     shell:
@@ -39,10 +39,10 @@ rule push:
 rule pull:
     input:
         unpack(truth_input("oracle")),
-        query="results/{batch}/query.parquet",
-        receipt="results/{batch}/batch.json",
+        query=f"{BATCH}/query.parquet",
+        receipt=f"{BATCH}/batch.json",
     output:
-        "results/{batch}/labels.parquet",
+        f"{BATCH}/labels.parquet",
     params:
         backend=config["oracle"]["backend"],
         classes=ANSWERS,
@@ -57,7 +57,7 @@ rule pull:
         catalogue=f"{POOL}/labels.parquet",
         session=config["oracle"]["labelstudio"]["project"],
     log:
-        "results/logs/pull/{batch}.log",
+        log_file("pull", "{batch}"),
     conda:
         ENV
     shell:

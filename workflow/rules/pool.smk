@@ -10,7 +10,7 @@ checkpoint shard_lists:
     params:
         shard_size=config["pool"]["shard_size"],
     log:
-        "results/logs/shard_lists.log",
+        log_file("shard_lists"),
     resources:
         **CPU_JOB,
     conda:
@@ -29,7 +29,7 @@ rule ingest:
         metadata=config["pool"]["metadata"],
         block_size=config["pool"]["block_size"],
     log:
-        "results/logs/ingest/{shard}.log",
+        log_file("ingest", "{shard}"),
     resources:
         **CPU_JOB,
         mem_mb=2000,
@@ -48,7 +48,7 @@ rule gather:
         catalog=f"{POOL}/catalog.parquet",
         quarantine=f"{POOL}/quarantine.parquet",
     log:
-        "results/logs/gather.log",
+        log_file("gather"),
     resources:
         **CPU_JOB,
     conda:

@@ -1,7 +1,7 @@
 rule simulate:
     output:
-        spectra=directory("results/survey/spectra"),
-        truth="results/survey/truth.parquet",
+        spectra=directory(f"{SURVEY}/spectra"),
+        truth=f"{SURVEY}/truth.parquet",
     params:
         out=lambda wildcards, output: os.path.dirname(output.truth),
         instrument=config["simulate"]["instrument"],
@@ -21,7 +21,7 @@ rule simulate:
         ),
         seed=config["simulate"]["seed"],
     log:
-        "results/logs/simulate.log",
+        log_file("simulate"),
     resources:
         **CPU_JOB,
     threads: 2
