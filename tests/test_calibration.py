@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alspec.calibration import adjust, class_fractions
+from alspec.calibration import adjust, calibrated, class_fractions
 from alspec.cli import summary_line
 from alspec.metrics import picks_by_reason, scarce_classes
 from alspec.training import unmeasured_classes
@@ -80,3 +80,18 @@ def test_a_class_of_interest_without_validation_examples_is_not_measurable_yet()
     assert "1.00" not in line
     assert "too few labels to trust yet: single_peak 0, double_peak 3" in line
     assert "prior 2/4" in line and "uncertain 0/2" in line
+
+
+def test_calibrated_model_by_method():
+    def model(x):
+        return np.tile([0.5, 0.5], (len(x), 1))
+
+    report = {"fitted_prior": [0.5, 0.5], "labelled_prior": [0.9, 0.1]}
+    np.testing.assert_allclose(
+        calibrated(model, "labelled_prior", report)(np.zeros(2)), [[0.9, 0.1]] * 2
+    )
+    assert calibrated(model, "none", None) is model
+    with pytest.raises(ValueError, match="train step's report"):
+        calibrated(model, "labelled_prior", None)
+    with pytest.raises(ValueError, match="unknown calibration"):
+        calibrated(model, "temperature", report)

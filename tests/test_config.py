@@ -165,3 +165,61 @@ def test_later_config_files_override_earlier_ones_key_by_key(tmp_path):
         cfg.setting(merged, "oracle.labelstudio.colour")
     shown = run_alspec("config", "--file", overrides, "--get", "oracle.labelstudio.url")
     assert shown.stdout == "http://127.0.0.1:8080\n"
+
+
+def _schema_enums(node: dict, path: str = "") -> dict[str, list]:
+    """Every enum of the schema by its dotted key (a list's: its items')."""
+    found = {}
+    if "enum" in node.get("items", node):
+        found[path] = node.get("items", node)["enum"]
+    for name, child in node.get("properties", {}).items():
+        found |= _schema_enums(child, f"{path}.{name}".lstrip("."))
+    return found
+
+
+def test_every_schema_enum_equals_its_registry_in_code():
+    """A choice is added in the code's registry and the schema together, or this fails;
+    the CLI's choices are the schema's (cfg.enum)."""
+    from alspec import (
+        anomaly,
+        calibration,
+        classifiers,
+        discovery,
+        features,
+        models,
+        oracles,
+        preprocess,
+        strategies,
+        training,
+    )
+
+    registries = {
+        "anomaly.detector": anomaly.DETECTORS,
+        "window.normalisation": preprocess.NORMALISATIONS,
+        "features.map.method": features.MAP_METHODS,
+        "model.type": ("cnn", *classifiers.KINDS),
+        "model.architecture": tuple(models.ARCHITECTURES),
+        "model.multiclass": classifiers.MULTICLASS,
+        "model.imbalance": training.IMBALANCE,
+        "model.calibration": calibration.CALIBRATIONS,
+        "query.strategy": strategies.names(),
+        "query.discovery.sources": discovery.SOURCES,
+        "query.discovery.prior.feature": classifiers.LINE_VARIABLES,
+        "query.discovery.prior.order": discovery.ORDERS,
+        "query.committee.models": classifiers.KINDS,
+        "oracle.backend": oracles.BACKENDS,
+    }
+    # choices the rules (or scripts/labelstudio) make by picking inputs, not code by name
+    wiring = {
+        "mode",
+        "anomaly.features",
+        "simulate.instrument",
+        "initial.source",
+        "oracle.labelstudio.database.engine",
+    }
+    enums = _schema_enums(cfg.schema())
+    assert set(enums) == set(registries) | wiring, "a schema enum without a registry here"
+    for key in registries:
+        allowed = enums[key]
+        assert sorted(allowed) == sorted(registries[key]), key
+        assert cfg.enum(key) == allowed

@@ -19,7 +19,13 @@ F1 against this; docs/label_efficiency.md). With random labels the two are the s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import numpy as np
+
+CALIBRATIONS = ("labelled_prior", "none")  # config model.calibration
+Probabilities = Callable[[np.ndarray], np.ndarray]  # a model: inputs -> (..., classes)
 
 
 def class_fractions(
@@ -40,3 +46,19 @@ def adjust(probabilities: np.ndarray, fitted: np.ndarray, wanted: np.ndarray) ->
     total = weighted.sum(axis=-1, keepdims=True)
     calibrated = np.divide(weighted, total, out=np.zeros_like(weighted), where=total > 0)
     return calibrated.astype(probabilities.dtype)
+
+
+def calibrated(
+    proba: Probabilities, method: str, training_report: Mapping[str, Any] | None
+) -> Probabilities:
+    """The model `proba` with its probabilities calibrated by `method` (CALIBRATIONS):
+    "labelled_prior" brings them to the labelled set's class fractions, both fractions
+    read from the train step's report; "none" leaves them as the model gives them."""
+    if method not in CALIBRATIONS:
+        raise ValueError(f"unknown calibration {method!r}; known: {', '.join(CALIBRATIONS)}")
+    if method == "none":
+        return proba
+    if training_report is None:
+        raise ValueError(f"calibration {method}: it needs the train step's report")
+    fitted, wanted = training_report["fitted_prior"], training_report["labelled_prior"]
+    return lambda x: adjust(proba(x), fitted, wanted)

@@ -34,9 +34,10 @@ def command(name: str, help: str, options: Callable[[argparse.ArgumentParser], N
     return register
 
 
-def _enum(section: str, key: str) -> list[str]:
-    """The values the config schema allows for section.key: one list for CLI and config."""
-    return cfg.schema()["properties"][section]["properties"][key]["enum"]
+def _enum(key: str) -> list[str]:
+    """The values the config schema allows for `key` ("model.type"): one list for the CLI
+    and the config, equal to the code's registry (tests/test_config.py checks)."""
+    return cfg.enum(key)
 
 
 def counts(labels: pd.Series) -> str:
@@ -86,7 +87,7 @@ def _simulate_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--instrument",
-        choices=["lamost", "ondrejov", "curves"],
+        choices=[*_enum("simulate.instrument"), "ondrejov"],
         default="lamost",
         help="lamost: the survey; ondrejov: a labelled set from a high-resolution"
         " spectrograph; curves: seed 004 Table 1's data set, as one table (curves.csv)",
@@ -269,7 +270,7 @@ def _window_shape_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--points", type=int, default=window["points"])
     p.add_argument(
-        "--normalisation", choices=_enum("window", "normalisation"), default=window["normalisation"]
+        "--normalisation", choices=_enum("window.normalisation"), default=window["normalisation"]
     )
     p.add_argument("--min-coverage", type=float, default=window["min_coverage"])
     p.add_argument("--continuum-segment", type=int, default=window["continuum_segment"])
@@ -333,7 +334,7 @@ def _features_options(p: argparse.ArgumentParser) -> None:
         metavar=("NAME", "CENTRE", "CORE_LO", "CORE_HI", "BLUE_LO", "BLUE_HI", "RED_LO", "RED_HI"),
         help=f"a line to measure, vacuum Å (repeat for more; default {lines[0]['name']})",
     )
-    p.add_argument("--map", choices=["auto", "umap", "tsne", "none"], default=embedding["method"])
+    p.add_argument("--map", choices=_enum("features.map.method"), default=embedding["method"])
     p.add_argument("--map-sample", type=int, default=embedding["sample"])
     p.add_argument("--tsne-max", type=int, default=embedding["tsne_max"])
     p.add_argument("--map-seed", type=int, default=embedding["seed"])
@@ -546,20 +547,18 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--training-set", type=Path, required=True)
     _classes_option(p)
     _interest_option(p)
-    p.add_argument("--type", choices=_enum("model", "type"), default=model["type"])
+    p.add_argument("--type", choices=_enum("model.type"), default=model["type"])
     p.add_argument(
-        "--architecture", choices=_enum("model", "architecture"), default=model["architecture"]
+        "--architecture", choices=_enum("model.architecture"), default=model["architecture"]
     )
-    p.add_argument(
-        "--multiclass", choices=_enum("model", "multiclass"), default=model["multiclass"]
-    )
+    p.add_argument("--multiclass", choices=_enum("model.multiclass"), default=model["multiclass"])
     p.add_argument(
         "--committee-models",
         nargs="+",
-        choices=_enum("model", "type")[1:],
+        choices=_enum("model.type")[1:],
         help="scikit-learn: train one model of each kind, a committee (committee strategies)",
     )
-    p.add_argument("--imbalance", choices=_enum("model", "imbalance"), default=model["imbalance"])
+    p.add_argument("--imbalance", choices=_enum("model.imbalance"), default=model["imbalance"])
     p.add_argument("--smote-neighbours", type=int, default=model["smote_neighbours"])
     p.add_argument("--validation-fraction", type=float, default=model["validation_fraction"])
     p.add_argument("--patience", type=int, default=model["patience"])
@@ -708,7 +707,7 @@ def _predict_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=cfg.default("model", "seed"))
     p.add_argument(
         "--calibration",
-        choices=_enum("model", "calibration"),
+        choices=_enum("model.calibration"),
         default=cfg.default("model", "calibration"),
         help="labelled_prior: undo the balancing (alspec.calibration); none: as the model says",
     )
@@ -747,6 +746,7 @@ def load_classifier(path: Path, classes: list[str], members: int, seed: int):
     "predict", "classify every spectrum of the pool: probabilities and entropy", _predict_options
 )
 def run_predict(args: argparse.Namespace) -> None:
+    from alspec.calibration import calibrated
     from alspec.inference import predict_pool
 
     device = "CPU"
@@ -758,8 +758,8 @@ def run_predict(args: argparse.Namespace) -> None:
     elif args.model.suffix != ".joblib":
         raise ValueError(f"--model {args.model}: expected a .keras (CNN) or .joblib model")
     proba = load_classifier(args.model, args.classes, args.committee_members, args.seed)
-    if args.calibration == "labelled_prior":
-        proba = _calibrated(proba, args.training_report)
+    report = read_json(args.training_report) if args.training_report else None
+    proba = calibrated(proba, args.calibration, report)
     cnn = args.model.suffix == ".keras"
     n = predict_pool(
         proba, args.inputs, args.classes, args.out, args.block_size, args.part, args.parts, cnn
@@ -767,17 +767,6 @@ def run_predict(args: argparse.Namespace) -> None:
     print(
         f"predicted {n} spectra (part {args.part + 1} of {args.parts}) on {device} into {args.out}"
     )
-
-
-def _calibrated(proba, training_report: Path | None):
-    """The classifier's probabilities with its balancing undone (alspec.calibration)."""
-    from alspec.calibration import adjust
-
-    if training_report is None:
-        raise ValueError("--calibration labelled_prior: give the train step's --training-report")
-    report = read_json(training_report)
-    fitted, labelled = report["fitted_prior"], report["labelled_prior"]
-    return lambda x: adjust(proba(x), fitted, labelled)
 
 
 def _gather_predictions_options(p: argparse.ArgumentParser) -> None:
@@ -814,7 +803,7 @@ def _query_options(p: argparse.ArgumentParser) -> None:
     _classes_option(p)
     p.add_argument(
         "--strategy",
-        choices=_enum("query", "strategy"),
+        choices=_enum("query.strategy"),
         default=query["strategy"],
     )
     p.add_argument("--batch-size", type=int, default=query["batch_size"])
@@ -831,9 +820,7 @@ def _query_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--discovery-sources",
         nargs="*",
-        choices=cfg.schema()["properties"]["query"]["properties"]["discovery"]["properties"][
-            "sources"
-        ]["items"]["enum"],
+        choices=_enum("query.discovery.sources"),
         default=[],
         help="while a class of interest is scarce, mix these sources into the batch",
     )
@@ -983,7 +970,7 @@ def _anomaly_features_option(p: argparse.ArgumentParser) -> None:
 def _detect_options(p: argparse.ArgumentParser) -> None:
     anomaly = cfg.default("anomaly")
     _anomaly_features_option(p)
-    p.add_argument("--detector", choices=["isolation_forest", "lof"], default=anomaly["detector"])
+    p.add_argument("--detector", choices=_enum("anomaly.detector"), default=anomaly["detector"])
     p.add_argument("--neighbours", type=int, default=anomaly["neighbours"], help="LOF's")
     p.add_argument("--seed", type=int, default=anomaly["seed"])
     p.add_argument("--out", type=Path, required=True, help="table of id, score")
@@ -1085,7 +1072,7 @@ def run_rank(args: argparse.Namespace) -> None:
 
 def _oracle_options(p: argparse.ArgumentParser, pushing: bool) -> None:
     ls = cfg.default("oracle", "labelstudio")
-    p.add_argument("--backend", choices=["simulated", "labelstudio"], required=True)
+    p.add_argument("--backend", choices=_enum("oracle.backend"), required=True)
     p.add_argument("--query", type=Path, required=True)
     p.add_argument("--batch", required=True, help="name of the batch, e.g. iterations/2")
     p.add_argument("--receipt", type=Path, required=True, help="what push recorded (JSON)")

@@ -27,6 +27,15 @@ def relevance_levels(maximum: int = 5) -> list[str]:
     return [str(level) for level in range(maximum + 1)]
 
 
+def enum(key: str) -> list[str]:
+    """The values the schema allows for a dotted `key` ("query.discovery.sources"; for a
+    list, those of its items)."""
+    node = schema()
+    for name in key.split("."):
+        node = node["properties"][name]
+    return node.get("items", node)["enum"]
+
+
 class ConfigError(ValueError):
     """A configuration that does not satisfy the schema or its cross-field rules."""
 

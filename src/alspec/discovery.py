@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+SOURCES = ("anomaly", "typical", "prior")  # config query.discovery.sources
+ORDERS = ("ascending", "descending")  # of the prior's feature: which end is asked first
 # A source's picks: (the eligible rows of the predictions table, how many) -> their index.
 Source = Callable[[pd.DataFrame, int], pd.Index]
 # A batch's picks (alspec.query): (eligible rows, how many) -> the rows chosen.
@@ -173,14 +175,16 @@ def pool_sources(
     if "prior" in names:
         if not prior:
             raise ValueError("discovery source prior: query.discovery.prior names no feature")
-        feature, line = prior["feature"], prior["line"]
+        feature, line, order = prior["feature"], prior["line"], prior["order"]
+        if order not in ORDERS:
+            raise ValueError(f"query.discovery.prior.order {order!r}: one of {', '.join(ORDERS)}")
         if feature not in features or line not in features.line.values:
             raise ValueError(
                 f"query.discovery.prior: the features store has no {feature} of line {line!r}"
                 f" (lines: {list(features.line.values)})"
             )
         values = pd.Series(features[feature].sel(line=line).values, index=ids)
-        made["prior"] = ranked_by(values, ascending=prior["order"] == "ascending")
+        made["prior"] = ranked_by(values, ascending=order == "ascending")
     return made
 
 

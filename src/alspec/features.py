@@ -25,6 +25,7 @@ from alspec.lines import Line
 from alspec.preprocess import continuum_normalise, normalised_window, rebin
 
 SPECTRUM = "spectrum"
+MAP_METHODS = ("auto", "umap", "tsne", "none")  # config features.map.method
 
 
 def _per_block(func, data: xr.Dataset, variables: dict, coords: dict) -> xr.Dataset:
@@ -202,6 +203,8 @@ def pca_dataset(pool: xr.Dataset, matrix: da.Array, pca: PCA, bin_pixels: int) -
 def map_method(method: str, n_spectra: int, tsne_max: int) -> str:
     """ "auto": t-SNE for a pool of at most `tsne_max` spectra (it has no transform, so
     it embeds the whole pool at once), UMAP otherwise."""
+    if method not in MAP_METHODS:
+        raise ValueError(f"unknown map method {method!r}; known: {', '.join(MAP_METHODS)}")
     if method != "auto":
         return method
     return "tsne" if n_spectra <= tsne_max else "umap"
