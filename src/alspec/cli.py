@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -1419,8 +1420,27 @@ def run_report(args: argparse.Namespace) -> None:
 # --- entry point ----------------------------------------------------------------------------
 
 
+class _StdoutHandler(logging.StreamHandler):
+    """The library's log lines on the current stdout, in order with the step's summary."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.setStream(sys.stdout)
+        super().emit(record)
+
+
+def show_log(level: int) -> None:
+    """The alspec library's messages from `level` up, as plain lines on stdout."""
+    library = logging.getLogger("alspec")
+    if not any(isinstance(h, _StdoutHandler) for h in library.handlers):
+        library.addHandler(_StdoutHandler())
+    library.setLevel(level)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="alspec", description=__doc__.splitlines()[0])
+    loudness = top.add_mutually_exclusive_group()
+    loudness.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    loudness.add_argument("-v", "--verbose", action="store_true", help="debug messages too")
     steps = top.add_subparsers(dest="step", required=True, metavar="<step>")
     for name, (run, options, help_text) in COMMANDS.items():
         sub = steps.add_parser(name, help=help_text, description=help_text)
@@ -1431,6 +1451,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    show_log(logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO)
     from alspec.cluster import SchedulerUnavailable
     from alspec.labels import LabelError
     from alspec.oracles import BatchIncomplete, OracleUnavailable

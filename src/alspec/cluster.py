@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -20,6 +21,8 @@ from typing import Any
 
 import dask
 import xarray as xr
+
+logger = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.5  # seconds between progress-bar updates
 M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
@@ -65,10 +68,9 @@ def _client(scheduler: str, slurm: dict[str, Any]) -> Iterator[None]:
         raise SchedulerUnavailable(f"no Dask scheduler at {scheduler}: {error}") from error
     workers = client.scheduler_info()["workers"].values()
     threads = sum(worker["nthreads"] for worker in workers)
-    print(
+    logger.info(
         f"dask: {scheduler} scheduler at {client.scheduler.address},"
-        f" {len(workers)} worker(s), {threads} thread(s)",
-        flush=True,
+        f" {len(workers)} worker(s), {threads} thread(s)"
     )
     try:
         yield
@@ -97,7 +99,7 @@ def connect(
         return
     steady_malloc()
     threads = threads or os.cpu_count()
-    print(f"dask: local threads, {threads} thread(s)", flush=True)
+    logger.info(f"dask: local threads, {threads} thread(s)")
     with dask.config.set(scheduler="threads", num_workers=threads):
         yield
 
@@ -109,7 +111,7 @@ def _on_distributed() -> bool:
 def compute(collection: Any, description: str, persist: bool = False) -> Any:
     """Compute a Dask collection where `connect` said, with a progress bar: the result,
     or with `persist` the collection held in memory (the cluster's)."""
-    print(f"{description}:", flush=True)
+    logger.info(f"{description}:")
     if _on_distributed():
         from distributed import Client, progress
 
@@ -136,6 +138,6 @@ def store(dataset: xr.Dataset, path: Path, description: str, **to_zarr: Any) -> 
         return
     from dask.diagnostics import ProgressBar
 
-    print(f"{description}:", flush=True)
+    logger.info(f"{description}:")
     with ProgressBar(dt=PROGRESS_INTERVAL):
         dataset.to_zarr(path, **to_zarr)

@@ -9,6 +9,7 @@ then applied block by block.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from alspec.cluster import compute
 from alspec.io import as_strings
 from alspec.lines import Line
 from alspec.preprocess import continuum_normalise, normalised_window, rebin
+
+logger = logging.getLogger(__name__)
 
 SPECTRUM = "spectrum"
 MAP_METHODS = ("auto", "umap", "tsne", "none")  # config features.map.method
@@ -224,7 +227,7 @@ def embed(scores: da.Array, method: str, sample: int, seed: int) -> da.Array:
 
     rows = sample_rows(scores.shape[0], sample, seed)
     training = compute(scores[rows], f"UMAP: reading the PCA scores of {rows.size} spectra")
-    print("UMAP: fitting (numba compiles it first, about a minute)", flush=True)
+    logger.info("UMAP: fitting (numba compiles it first, about a minute)")
     reducer = umap.UMAP(n_components=2, random_state=seed, n_jobs=1).fit(training)
     return scores.map_blocks(
         lambda x: reducer.transform(x).astype(np.float32),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import logging
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -32,6 +33,8 @@ from zarr.codecs import BloscCodec
 from alspec.formats import DEC_KEYS, RA_KEYS, Rejected, Spectrum, read_spectra
 from alspec.io import as_strings, atomic_output, write_table
 from alspec.preprocess import air_to_vacuum, resample
+
+logger = logging.getLogger(__name__)
 
 SPECTRUM_SUFFIXES = (".fits", ".fit", ".fts", ".csv", ".h5", ".hdf5", ".hdf", ".vot", ".votable")
 QUARANTINE_COLUMNS = ["file", "row", "id", "reason"]
@@ -272,7 +275,7 @@ def gather(
     quarantine = pd.concat([*quarantines, duplicates], ignore_index=True)
     write_table(quarantine, quarantine_path)
     write_table(first.sort_values(["shard", "row"], ignore_index=True), catalog_path)
-    print(
+    logger.info(
         f"gather: {listed} files in; {len(first)} spectra ingested, "
         f"{len(quarantine)} quarantined ({quarantine['file'].nunique()} files)"
     )

@@ -7,11 +7,14 @@ rare classes are either synthesised (SMOTE, seed 002) or weighted up.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.metrics import f1_score
+
+logger = logging.getLogger(__name__)
 
 IMBALANCE = ("smote", "class_weight", "none")
 
@@ -72,10 +75,9 @@ def balance(
             resampled_x = resampled_x.reshape(-1, *x.shape[1:]).astype(x.dtype)
             return Balanced(resampled_x, resampled_y, None, "smote")
         shortest = min(short, key=lambda c: counts[c])
-        print(
+        logger.warning(
             f"SMOTE needs more than {neighbours} examples of every class; class {shortest}"
-            f" has {counts[shortest]}: weighting the classes instead",
-            flush=True,
+            f" has {counts[shortest]}: weighting the classes instead"
         )
     return Balanced(x, y, class_weights(y, n_classes)[y], "class_weight")
 

@@ -8,6 +8,7 @@ a missed call. Ctrl-C stops the workflow run in progress and the watch, cleanly.
 
 from __future__ import annotations
 
+import logging
 import signal
 import subprocess
 import threading
@@ -20,6 +21,8 @@ from pathlib import Path
 from alspec import layout
 from alspec.io import read_json
 from alspec.oracles import OracleUnavailable
+
+logger = logging.getLogger(__name__)
 
 ACTIONS = ["ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED"]
 
@@ -60,7 +63,7 @@ class Workflow:
     def run(self, targets: Sequence[str]) -> int:
         """Run Snakemake; Ctrl-C is passed on so it stops its jobs and cleans up."""
         command = [*self.command, *targets, "--configfile", *self.configfiles]
-        print(f"watch: running {' '.join(command)}", flush=True)
+        logger.info(f"watch: running {' '.join(command)}")
         process = subprocess.Popen(command)
         try:
             return process.wait()
@@ -104,7 +107,7 @@ class Doorbell:
                 url=self.url, project=receipt["project"], send_payload=False, actions=ACTIONS
             )
         except Exception as error:  # any refusal (403 SSRF, 404 edition): polling goes on
-            print(f"watch: Label Studio refused the webhook ({error}); polling instead")
+            logger.warning(f"watch: Label Studio refused the webhook ({error}); polling instead")
             return
         self.hooks[receipt["project"]] = (client, hook.id)
 
@@ -117,7 +120,7 @@ class Doorbell:
             try:
                 client.webhooks.delete(id=hook)
             except Exception as error:  # the server may be gone: the hook dies with it
-                print(f"watch: could not remove webhook {hook}: {error}")
+                logger.warning(f"watch: could not remove webhook {hook}: {error}")
         self.server.shutdown()
         self.server.server_close()
 
@@ -133,16 +136,14 @@ def wait_until_labelled(
         try:
             answered, total = labelstudio.progress(receipt, token_file)
         except OracleUnavailable as error:  # a restart: try again later
-            print(f"watch: {error}; trying again in {poll_seconds:g} s", flush=True)
+            logger.warning(f"watch: {error}; trying again in {poll_seconds:g} s")
             answered, total = last, len(receipt["tasks"])
         if answered == total:
             return
         if answered != last and answered is not None:
             stamp = time.strftime("%H:%M:%S")
-            print(
-                f"watch {stamp}: batch {receipt['batch']}: {answered} of {total} labelled"
-                f" at {page}",
-                flush=True,
+            logger.info(
+                f"watch {stamp}: batch {receipt['batch']}: {answered} of {total} labelled at {page}"
             )
             last = answered
         bell.wait(poll_seconds)
@@ -165,7 +166,7 @@ def watch(workflow: Workflow, token_file: str | Path, poll_seconds: float, port:
             status = workflow.run(targets)
             now_pending = workflow.pending()
             if status == 0 and now_pending is None and not targets:
-                print(f"watch: all {workflow.iterations} iterations done", flush=True)
+                logger.info(f"watch: all {workflow.iterations} iterations done")
                 return
             if status != 0 and now_pending == receipt_path:
                 raise WorkflowFailed(
