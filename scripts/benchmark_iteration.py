@@ -78,11 +78,12 @@ def iteration(window: Path, labels: Path, architecture: str, threads: int) -> di
     steps = {
         "train": alspec(
             "train", "--inputs", window, "--training-set", labels,
-            "--architecture", architecture, "--model", work / "model.keras",
+            "--set", f"model.architecture={architecture}", "--model", work / "model.keras",
             "--report", work / "training.json", "--threads", threads,
         ),
         "predict": alspec(
             "predict", "--inputs", window, "--model", work / "model.keras",
+            "--training-report", work / "training.json",
             "--out", work / "predictions.parquet", "--threads", threads,
         ),
         "query": alspec(

@@ -9,6 +9,7 @@ import pytest
 from alspec import strategies
 from alspec.inference import part_rows, predict_pool
 from alspec.io import concatenate_tables
+from alspec.learners import LEARNERS
 
 from conftest import run_alspec
 
@@ -109,6 +110,11 @@ def test_a_model_given_the_wrong_store_says_which_it_reads(pool, tmp_path):
         ValueError, match=r"window.zarr: a scikit-learn model reads a features store"
     ):
         predict_pool(
-            linear_model, pool / "window.zarr", CLASSES, tmp_path / "p.parquet", 64, cnn=False
+            linear_model,
+            pool / "window.zarr",
+            CLASSES,
+            tmp_path / "p.parquet",
+            64,
+            learner=LEARNERS["random_forest"],
         )
     assert not (tmp_path / "p.parquet").exists()

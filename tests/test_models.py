@@ -106,7 +106,7 @@ def test_train_and_predict_a_dropout_committee_by_hand(pool, survey, tmp_path):
     labelled.to_parquet(tmp_path / "labels.parquet")
     run_alspec(
         "train", "--inputs", pool / "window.zarr", "--training-set", tmp_path / "labels.parquet",
-        "--architecture", "slim", "--epochs", 2, "--iteration", 4,
+        "--set", "model.architecture=slim", "--set", "model.epochs=2", "--iteration", 4,
         "--model", tmp_path / "model.keras", "--checkpoints", tmp_path / "checkpoints",
         "--report", tmp_path / "training.json", "--threads", 2,
     )  # fmt: skip
@@ -119,7 +119,8 @@ def test_train_and_predict_a_dropout_committee_by_hand(pool, survey, tmp_path):
     )
     run_alspec(
         "predict", "--inputs", pool / "window.zarr", "--model", tmp_path / "model.keras",
-        "--committee-members", 5, "--part", 1, "--parts", 2, "--block-size", 64,
+        "--set", "query.strategy=bald", "--set", "query.committee.members=5",
+        "--part", 1, "--set", "model.predict_jobs=2", "--block-size", 64,
         "--training-report", tmp_path / "training.json", "--out", tmp_path / "part.parquet",
     )  # fmt: skip
     table = pd.read_parquet(tmp_path / "part.parquet")

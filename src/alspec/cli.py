@@ -41,6 +41,33 @@ def _enum(key: str) -> list[str]:
     return cfg.enum(key)
 
 
+def _settings_options(p: argparse.ArgumentParser, step: str) -> None:
+    """How a step gets its settings: the workflow's JSON, or config files and overrides
+    (the schema's defaults for the rest); --help lists the keys it reads."""
+    from alspec import settings
+
+    given = p.add_argument_group("settings (the config keys below)")
+    given.add_argument("--settings", help="the step's settings as JSON (from the workflow)")
+    given.add_argument(
+        "--config", type=Path, nargs="+", default=[], help="config files, later ones win"
+    )
+    given.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="one setting, e.g. model.epochs=4 (repeatable)",
+    )
+    p.epilog = f"config keys it reads:\n{settings.described(step)}"
+
+
+def _settings(args: argparse.Namespace, step: str) -> dict:
+    from alspec import settings
+
+    return settings.read(step, settings=args.settings, files=args.config, overrides=args.overrides)
+
+
 def counts(labels: pd.Series) -> str:
     """ "other 97, single_peak 2": how many of each label, commonest first."""
     return ", ".join(f"{label} {n}" for label, n in labels.value_counts().items())
@@ -536,7 +563,6 @@ def run_transfer(args: argparse.Namespace) -> None:
 
 
 def _train_options(p: argparse.ArgumentParser) -> None:
-    model = cfg.default("model")
     p.add_argument(
         "--inputs",
         type=Path,
@@ -546,27 +572,6 @@ def _train_options(p: argparse.ArgumentParser) -> None:
         " transfer); a scikit-learn model: the pool's features store",
     )
     p.add_argument("--training-set", type=Path, required=True)
-    _classes_option(p)
-    _interest_option(p)
-    p.add_argument("--type", choices=_enum("model.type"), default=model["type"])
-    p.add_argument(
-        "--architecture", choices=_enum("model.architecture"), default=model["architecture"]
-    )
-    p.add_argument("--multiclass", choices=_enum("model.multiclass"), default=model["multiclass"])
-    p.add_argument(
-        "--committee-models",
-        nargs="+",
-        choices=_enum("model.type")[1:],
-        help="scikit-learn: train one model of each kind, a committee (committee strategies)",
-    )
-    p.add_argument("--imbalance", choices=_enum("model.imbalance"), default=model["imbalance"])
-    p.add_argument("--smote-neighbours", type=int, default=model["smote_neighbours"])
-    p.add_argument("--validation-fraction", type=float, default=model["validation_fraction"])
-    p.add_argument("--patience", type=int, default=model["patience"])
-    p.add_argument("--epochs", type=int, default=model["epochs"])
-    p.add_argument("--batch-size", type=int, default=model["batch_size"])
-    p.add_argument("--learning-rate", type=float, default=model["learning_rate"])
-    p.add_argument("--seed", type=int, default=model["seed"])
     p.add_argument("--iteration", type=int, default=0, help="names the checkpoint")
     p.add_argument("--model", type=Path, required=True, help="where to save the model")
     p.add_argument(
@@ -576,106 +581,26 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--report", type=Path, required=True, help="training report (JSON)")
     _threads_option(p)
-
-
-def _labelled_inputs(
-    stores: list[Path], examples: pd.DataFrame, cnn: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """(x, y) of the labelled spectra that have inputs: windows or feature rows."""
-    from alspec.classifiers import feature_matrix, usable
-    from alspec.inference import check_inputs
-    from alspec.pool import open_store, select
-
-    for store in stores:
-        check_inputs(open_store(store), store, cnn)
-    chosen = select(stores, list(examples["id"]))
-    x = chosen.flux.values if cnn else feature_matrix(chosen)
-    keep = chosen.valid.values if cnn else usable(x)
-    if not keep.all():
-        print(f"train: {int((~keep).sum())} labelled spectra have no usable inputs, left out")
-    return x[keep], examples["target"].to_numpy()[keep]
+    _settings_options(p, "train")
 
 
 @command("train", "train the model (the CNN, or scikit-learn models) on the labels", _train_options)
 def run_train(args: argparse.Namespace) -> None:
-    import os
+    from alspec.training import train_iteration
 
-    from alspec import labels
-    from alspec.io import atomic_output
-    from alspec.placement import this_job
-    from alspec.training import checkpoint_name, unmeasured_classes
-
-    cnn = args.type == "cnn"
-    examples = labels.training_examples(read_table(args.training_set), args.classes)
-    x, y = _labelled_inputs(args.inputs, examples, cnn)
-    device = "CPU"
-    if cnn:
-        from alspec import models
-
-        models.use_threads(args.threads)
-        device = models.device()
-        print(f"train: TensorFlow runs on {device}", flush=True)
-        fitting = models.Fitting(
-            args.epochs,
-            args.batch_size,
-            args.learning_rate,
-            args.validation_fraction,
-            args.patience,
-            args.imbalance,
-            args.smote_neighbours,
-            args.seed,
-        )
-        model, report = models.train(x, y, len(args.classes), args.architecture, fitting)
-        report |= {"architecture": args.architecture, "parameters": model.count_params()}
-        save, suffix = model.save, ".keras"
-    else:
-        import joblib
-
-        from alspec import classifiers
-
-        model, report = classifiers.train(
-            x,
-            y,
-            len(args.classes),
-            args.committee_models or [args.type],
-            args.multiclass,
-            args.imbalance,
-            args.validation_fraction,
-            args.smote_neighbours,
-            args.seed,
-            threads=args.threads or -1,
-        )
-        save, suffix = (lambda path: joblib.dump(model, path)), ".joblib"
-    unmeasured = unmeasured_classes(
-        report["validation_counts"], args.classes, args.classes_of_interest
+    report = train_iteration(
+        inputs=args.inputs,
+        training_set=args.training_set,
+        model_path=args.model,
+        report_path=args.report,
+        settings=_settings(args, "train"),
+        iteration=args.iteration,
+        checkpoints=args.checkpoints,
+        threads=args.threads,
     )
-    if unmeasured:
-        report |= {"validation_f1": None, "not_measurable": unmeasured}
-    if args.model.suffix != suffix:
-        raise ValueError(f"--model {args.model}: a {args.type} model is saved as *{suffix}")
-    with atomic_output(args.model) as tmp:
-        save(tmp)
-    if args.checkpoints:
-        args.checkpoints.mkdir(parents=True, exist_ok=True)
-        checkpoint = args.checkpoints / checkpoint_name(
-            args.iteration, report["validation_f1"], suffix
-        )
-        checkpoint.unlink(missing_ok=True)
-        os.link(args.model, checkpoint)  # the same bytes, no second copy
-        report["checkpoint"] = checkpoint.name
-    report |= {
-        "classes": args.classes,
-        "examples": {c: int((y == i).sum()) for i, c in enumerate(args.classes)},
-        "validation_counts": dict(zip(args.classes, report["validation_counts"], strict=True)),
-        "type": args.type,
-        "threads": args.threads,
-        "device": device,
-        "job": this_job(os.environ),
-    }
-    write_json(report, args.report)
     print(
-        f"train: {args.type} on {len(y)} labels ({report['balance']}) on {device},"
-        f" {validation_f1_text(report)}"
+        f"train: {report['type']} on {sum(report['examples'].values())} labels"
+        f" ({report['balance']}) on {report['device']}, {validation_f1_text(report)}"
     )
 
 
@@ -698,75 +623,35 @@ def _predict_options(p: argparse.ArgumentParser) -> None:
         help="the pool's window store (the CNN) or features store (scikit-learn models)",
     )
     p.add_argument("--model", type=Path, required=True, help="model.keras or model.joblib")
-    _classes_option(p)
-    p.add_argument(
-        "--committee-members",
-        type=int,
-        default=0,
-        help="the CNN: this many Monte-Carlo-dropout passes form a committee (0: none)",
-    )
-    p.add_argument("--seed", type=int, default=cfg.default("model", "seed"))
-    p.add_argument(
-        "--calibration",
-        choices=_enum("model.calibration"),
-        default=cfg.default("model", "calibration"),
-        help="labelled_prior: undo the balancing (alspec.calibration); none: as the model says",
-    )
     p.add_argument(
         "--training-report", type=Path, help="the train step's report: the class fractions"
     )
     p.add_argument("--part", type=int, default=0, help="which part of the pool (0-based)")
-    p.add_argument("--parts", type=int, default=1, help="in how many parts the pool is split")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--block-size", type=int, default=8192)
     _threads_option(p)
-
-
-def load_classifier(path: Path, classes: list[str], members: int, seed: int):
-    """The saved model as a function from inputs to probabilities: (n, classes), or
-    (members, n, classes) for a committee (MC-dropout passes, several models)."""
-    if path.suffix == ".joblib":
-        import joblib
-
-        committee = joblib.load(path)
-        if committee.n_classes != len(classes):
-            raise ValueError(
-                f"{path}: the model predicts {committee.n_classes} classes, "
-                f"the configuration names {len(classes)}: {classes}"
-            )
-        return committee.members_proba if len(committee.models) > 1 else committee.predict_proba
-    from alspec import models
-
-    model = models.load(str(path), classes)
-    if members:
-        return lambda x: models.mc_dropout_proba(model, x, members, seed)
-    return lambda x: models.predict_proba(model, x)
+    _settings_options(p, "predict")
 
 
 @command(
     "predict", "classify every spectrum of the pool: probabilities and entropy", _predict_options
 )
 def run_predict(args: argparse.Namespace) -> None:
-    from alspec.calibration import calibrated
-    from alspec.inference import predict_pool
+    from alspec.inference import predict_part
 
-    device = "CPU"
-    if args.model.suffix == ".keras":
-        from alspec import models
-
-        models.use_threads(args.threads)
-        device = models.device()
-    elif args.model.suffix != ".joblib":
-        raise ValueError(f"--model {args.model}: expected a .keras (CNN) or .joblib model")
-    proba = load_classifier(args.model, args.classes, args.committee_members, args.seed)
-    report = read_json(args.training_report) if args.training_report else None
-    proba = calibrated(proba, args.calibration, report)
-    cnn = args.model.suffix == ".keras"
-    n = predict_pool(
-        proba, args.inputs, args.classes, args.out, args.block_size, args.part, args.parts, cnn
+    done = predict_part(
+        inputs=args.inputs,
+        model_path=args.model,
+        out=args.out,
+        settings=_settings(args, "predict"),
+        training_report=args.training_report,
+        part=args.part,
+        block_size=args.block_size,
+        threads=args.threads,
     )
     print(
-        f"predicted {n} spectra (part {args.part + 1} of {args.parts}) on {device} into {args.out}"
+        f"predicted {done['spectra']} spectra (part {args.part + 1} of {done['parts']})"
+        f" on {done['device']} into {args.out}"
     )
 
 
@@ -1443,7 +1328,12 @@ def parser() -> argparse.ArgumentParser:
     loudness.add_argument("-v", "--verbose", action="store_true", help="debug messages too")
     steps = top.add_subparsers(dest="step", required=True, metavar="<step>")
     for name, (run, options, help_text) in COMMANDS.items():
-        sub = steps.add_parser(name, help=help_text, description=help_text)
+        sub = steps.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         options(sub)
         sub.set_defaults(run=run)
     return top

@@ -9,19 +9,23 @@ beside them, so the members' probabilities never need to be written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import xarray as xr
 
-from alspec.classifiers import feature_matrix, usable
 from alspec.io import atomic_output
+from alspec.learners import Learner
 from alspec.pool import iter_blocks, open_store
 from alspec.query import probability_columns
 from alspec.strategies import COMMITTEE, consensus, entropy
+
+logger = logging.getLogger(__name__)
 
 Proba = Callable[[np.ndarray], np.ndarray]
 
@@ -35,23 +39,10 @@ def part_rows(n: int, part: int, parts: int, block_size: int) -> slice:
     return slice(min(n, part * per_part * block_size), min(n, (part + 1) * per_part * block_size))
 
 
-def check_inputs(data: xr.Dataset, source: str | Path, cnn: bool) -> None:
-    """The CNN reads a window store (`flux`), scikit-learn models a features store (`pca`)."""
-    wanted, kind = ("flux", "window") if cnn else ("pca", "features")
-    if wanted not in data:
-        model = "the CNN" if cnn else "a scikit-learn model"
-        raise ValueError(f"{source}: {model} reads a {kind} store ({wanted}); this store has none")
-
-
-def model_inputs(store: xr.Dataset, rows: slice) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, x) of the classifiable spectra among `rows`: windows from a window store,
-    feature rows from a features store."""
-    if "flux" in store:
-        valid = store.valid[rows].values
-        return store.id[rows].values[valid], store.flux[rows].values[valid]
-    x = feature_matrix(store.isel(spectrum=rows))
-    valid = usable(x)
-    return store.id[rows].values[valid], x[valid]
+def model_inputs(learner: Learner, store: xr.Dataset, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, x) of the spectra among `rows` that the `learner` can classify."""
+    x, usable = learner.inputs(store.isel(spectrum=rows))
+    return store.id[rows].values[usable], x[usable]
 
 
 def prediction_table(
@@ -84,27 +75,66 @@ def predict_pool(
     block_size: int,
     part: int = 0,
     parts: int = 1,
-    cnn: bool = True,
+    learner: Learner | None = None,
 ) -> int:
     """Write the predictions of part `part` of `parts` of the pool in `store` to `out`;
-    `proba(x)` gives (n, classes) probabilities, or (members, n, classes) of a committee.
+    `proba(x)` gives (n, classes) probabilities, or (members, n, classes) of a committee,
+    on the inputs `learner` reads (the CNN's windows by default).
     Returns the number of spectra predicted."""
+    from alspec.learners import LEARNERS
+
+    learner = learner or LEARNERS["cnn"]
     data = open_store(store)
-    check_inputs(data, store, cnn)
+    learner.check_store(data, store)
     rows = part_rows(data.sizes["spectrum"], part, parts, block_size)
     written = 0
     with atomic_output(out) as tmp:
         writer = None
         for block in iter_blocks(rows.stop - rows.start, block_size, "predict"):
-            ids, x = model_inputs(data, slice(rows.start + block.start, rows.start + block.stop))
+            block_rows = slice(rows.start + block.start, rows.start + block.stop)
+            ids, x = model_inputs(learner, data, block_rows)
             table = prediction_table(ids, proba(x), classes)
             writer = writer or pq.ParquetWriter(tmp, table.schema)
             writer.write_table(table)
             written += table.num_rows
         if writer is None:
             # an empty part still gets the columns of a prediction table
-            ids, x = model_inputs(data, slice(rows.start, rows.start))
+            ids, x = model_inputs(learner, data, slice(rows.start, rows.start))
             pq.write_table(prediction_table(ids, proba(x), classes), tmp)
         else:
             writer.close()
     return written
+
+
+def predict_part(
+    *,
+    inputs: str | Path,
+    model_path: Path,
+    out: Path,
+    settings: Mapping[str, Any],
+    training_report: str | Path | None = None,
+    part: int = 0,
+    block_size: int = 8192,
+    threads: int = 0,
+) -> dict[str, Any]:
+    """The predict step: classify part `part` of `model.predict_jobs` of the pool's
+    `inputs` store with the saved model, its probabilities calibrated (model.calibration,
+    with the train step's report); a committee strategy of a CNN gets its
+    `query.committee.members` dropout passes. Returns what was done, for the summary."""
+    from alspec.calibration import calibrated
+    from alspec.io import read_json
+    from alspec.learners import of_file
+
+    model, classes = settings["model"], settings["classes"]
+    learner = of_file(model_path)
+    device = learner.use_threads(threads)
+    committee = settings["query"]["strategy"] in COMMITTEE and learner.committee == "dropout"
+    members = settings["query"]["committee"]["members"] if committee else 0
+    proba = learner.probabilities(
+        learner.load(model_path, classes), members=members, seed=model["seed"]
+    )
+    report = read_json(training_report) if training_report else None
+    proba = calibrated(proba, model["calibration"], report)
+    parts = model["predict_jobs"]
+    n = predict_pool(proba, inputs, classes, out, block_size, part, parts, learner)
+    return {"spectra": n, "part": part, "parts": parts, "device": device}

@@ -1,4 +1,5 @@
-"""What every model's training shares: a validation split, class balance, the validation F1.
+"""What every model's training shares: a validation split, class balance, the validation
+F1; and the train step (`train_iteration`), whatever the model.
 
 The labelled set of an active-learning run is small and very unbalanced (a few Be stars
 among hundreds of normal stars), so the split keeps every class in training and the
@@ -8,10 +9,14 @@ rare classes are either synthesised (SMOTE, seed 002) or weighted up.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import f1_score
 
 logger = logging.getLogger(__name__)
@@ -102,3 +107,84 @@ def unmeasured_classes(
     other classes says nothing about them, so the validation F1 is not measurable yet."""
     count = dict(zip(classes, validation_counts, strict=True))
     return [c for c in classes_of_interest if count[c] == 0]
+
+
+def labelled_inputs(
+    learner: Any, stores: Sequence[str | Path], examples: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of the labelled spectra that have inputs the `learner` reads (windows or
+    feature rows) in `stores`; those without are left out, and the log says how many."""
+    from alspec.pool import open_store, select
+
+    for store in stores:
+        learner.check_store(open_store(store), store)
+    x, keep = learner.inputs(select(stores, list(examples["id"])))
+    if not keep.all():
+        logger.info(f"train: {int((~keep).sum())} labelled spectra have no usable inputs, left out")
+    return x[keep], examples["target"].to_numpy()[keep]
+
+
+def train_iteration(
+    *,
+    inputs: Sequence[str | Path],
+    training_set: str | Path,
+    model_path: Path,
+    report_path: Path,
+    settings: Mapping[str, Any],
+    iteration: int = 0,
+    checkpoints: Path | None = None,
+    threads: int = 0,
+) -> dict[str, Any]:
+    """The train step: fit config `model.type` on the answers in `training_set` (inputs
+    from the `inputs` stores), save it to `model_path` (and a hard link in `checkpoints`
+    named by iteration and validation F1, seed 001) and its report. Returns the report."""
+    from alspec.io import atomic_output, read_table, write_json
+    from alspec.labels import training_examples
+    from alspec.learners import learner as learner_of
+    from alspec.placement import this_job
+    from alspec.strategies import COMMITTEE
+
+    model, classes = settings["model"], settings["classes"]
+    learner = learner_of(model["type"])
+    if model_path.suffix != learner.suffix:
+        raise ValueError(f"{model_path}: a {learner.name} model is saved as *{learner.suffix}")
+    examples = training_examples(read_table(training_set), classes)
+    x, y = labelled_inputs(learner, inputs, examples)
+    device = learner.use_threads(threads)
+    logger.info(f"train: {learner.name} runs on {device}")
+    query = settings["query"]
+    committee = query["strategy"] in COMMITTEE and learner.committee == "models"
+    fitted, report = learner.fit(
+        x,
+        y,
+        n_classes=len(classes),
+        model=model,
+        committee_models=query["committee"]["models"] if committee else (),
+        threads=threads,
+    )
+    unmeasured = unmeasured_classes(
+        report["validation_counts"], classes, settings["classes_of_interest"]
+    )
+    if unmeasured:
+        report |= {"validation_f1": None, "not_measurable": unmeasured}
+    with atomic_output(model_path) as tmp:
+        learner.save(fitted, tmp)
+    if checkpoints:
+        checkpoints.mkdir(parents=True, exist_ok=True)
+        checkpoint = checkpoints / checkpoint_name(
+            iteration, report["validation_f1"], learner.suffix
+        )
+        checkpoint.unlink(missing_ok=True)
+        os.link(model_path, checkpoint)  # the same bytes, no second copy
+        report["checkpoint"] = checkpoint.name
+    report |= {
+        "classes": list(classes),
+        "examples": {c: int((y == i).sum()) for i, c in enumerate(classes)},
+        "validation_counts": dict(zip(classes, report["validation_counts"], strict=True)),
+        "type": learner.name,
+        "threads": threads,
+        "device": device,
+        "job": this_job(os.environ),
+    }
+    write_json(report, report_path)
+    return report

@@ -66,10 +66,7 @@ rule train:
         checkpoints=directory(f"{ITERATION}/checkpoints"),
         report=f"{ITERATION}/training.json",
     params:
-        classes=config["classes"],
-        interest=config["classes_of_interest"],
-        model=config["model"],
-        committee=lambda wildcards: "" if CNN else committee_option(wildcards),
+        settings=step_settings("train"),
     log:
         log_file("train", "{n}"),
     resources:
@@ -79,16 +76,8 @@ rule train:
         ENV
     shell:
         "alspec train --inputs {input.inputs:q} --training-set {input.training_set}"
-        " --classes {params.classes} --classes-of-interest {params.interest}"
-        " --type {params.model[type]}"
-        " --architecture {params.model[architecture]} --multiclass {params.model[multiclass]}"
-        " {params.committee} --imbalance {params.model[imbalance]}"
-        " --smote-neighbours {params.model[smote_neighbours]}"
-        " --validation-fraction {params.model[validation_fraction]}"
-        " --patience {params.model[patience]} --epochs {params.model[epochs]}"
-        " --batch-size {params.model[batch_size]} --learning-rate {params.model[learning_rate]}"
-        " --seed {params.model[seed]} --iteration {wildcards.n} --model {output.model}"
-        " --checkpoints {output.checkpoints} --report {output.report} --threads {threads}"
+        " --iteration {wildcards.n} --model {output.model} --checkpoints {output.checkpoints}"
+        " --report {output.report} --threads {threads} --settings {params.settings:q}"
         " > {log} 2>&1"
 
 
@@ -100,11 +89,7 @@ rule predict:
     output:
         temp(f"{ITERATION}/predictions/{{part}}.parquet"),
     params:
-        classes=config["classes"],
-        committee=lambda wildcards: committee_option(wildcards) if CNN else "",
-        parts=len(PREDICT_PARTS),
-        seed=config["model"]["seed"],
-        calibration=config["model"]["calibration"],
+        settings=step_settings("predict"),
     log:
         log_file("predict", "{n}-{part}"),
     resources:
@@ -113,10 +98,9 @@ rule predict:
     conda:
         ENV
     shell:
-        "alspec predict --inputs {input.inputs} --model {input.model} --classes {params.classes}"
-        " {params.committee} --seed {params.seed} --calibration {params.calibration}"
-        " --training-report {input.training_report} --part {wildcards.part}"
-        " --parts {params.parts} --out {output} --threads {threads} > {log} 2>&1"
+        "alspec predict --inputs {input.inputs} --model {input.model}"
+        " --training-report {input.training_report} --part {wildcards.part} --out {output}"
+        " --threads {threads} --settings {params.settings:q} > {log} 2>&1"
 
 
 rule gather_predictions:

@@ -6,7 +6,9 @@ import shlex
 # Light modules only (standard library, yaml, jsonschema): this process builds the DAG.
 from alspec.config import check_consistency, relevance_levels
 from alspec.layout import BATCH, COLD_START, EXTERNAL, ITERATION, ITERATIONS, POOL, SURVEY, log_file
+from alspec.learners import learner
 from alspec.placement import job_resources, slurm_placement
+from alspec.settings import as_json
 
 check_consistency(config)
 
@@ -60,10 +62,16 @@ def detector_reads(wildcards, input):
     """`--features` of `alspec detect`: the features store it is given, or the pool."""
     return POOL if RAW_VALUES else input[0]
 
-CNN = config["model"]["type"] == "cnn" and not ANOMALY
-MODEL = f"{ITERATION}/model.{'keras' if CNN else 'joblib'}"
-COMMITTEE = config["query"]["strategy"] in ("vote_entropy", "kl_divergence", "bald")
+LEARNER = learner(config["model"]["type"])  # what the model reads, how it is saved
+MODEL = f"{ITERATION}/model{LEARNER.suffix}"
 PREDICT_PARTS = range(config["model"]["predict_jobs"])
+
+
+def step_settings(step):
+    """The config keys `step` reads, as the JSON its --settings takes (alspec.settings):
+    a rule's params, so that changing one reruns exactly the steps that read it."""
+    return as_json(config, step)
+
 
 
 # Where each step's Slurm job runs (config slurm, or $ALSPEC_SLURM_*); rules take
@@ -73,30 +81,18 @@ CPU_JOB = job_resources(PLACEMENT)
 
 
 def gpu_job(step):
-    """A step of the CNN asks for config slurm.gpus[step] GPUs; scikit-learn models none."""
-    return job_resources(PLACEMENT, config["slurm"]["gpus"][step] if CNN else 0)
+    """A step of a model that runs on GPUs (the CNN) asks for config slurm.gpus[step]."""
+    gpus = LEARNER.gpu and not ANOMALY
+    return job_resources(PLACEMENT, config["slurm"]["gpus"][step] if gpus else 0)
 
 
 def model_inputs(wildcards):
-    """What the model reads: the CNN the pool's windows (and an external set's, for
-    training), a scikit-learn model the pool's features, anomaly mode what its detector
-    reads."""
+    """What the model reads: the pool's store of its learner (the CNN also an external
+    set's windows, for training), anomaly mode what its detector reads."""
     if ANOMALY:
         return [ANOMALY_FEATURES]
-    if not CNN:
-        return [f"{POOL}/features.zarr"]
-    external = config["initial"]["source"] == "external"
-    return [f"{POOL}/window.zarr"] + ([f"{EXTERNAL}/window.zarr"] if external else [])
-
-
-def committee_option(wildcards):
-    """How the committee of a committee strategy is formed, as `alspec` options."""
-    if not COMMITTEE:
-        return ""
-    committee = config["query"]["committee"]
-    if CNN:
-        return f"--committee-members {committee['members']}"
-    return "--committee-models " + " ".join(committee["models"])
+    external = config["initial"]["source"] == "external"  # only with the CNN (config.py)
+    return [f"{POOL}/{LEARNER.store}.zarr"] + ([f"{EXTERNAL}/window.zarr"] if external else [])
 
 
 def query_seed(wildcards):

@@ -1,0 +1,184 @@
+"""What a model type is to the pipeline, in one place: the pool store it reads, the file
+it is saved as, how it is fitted, saved and loaded, and how its committee is formed.
+Looked up by config `model.type`; the rules, the train and predict steps and inference
+ask the learner instead of branching on the type.
+
+- `cnn` (alspec.models): reads the Hα window (window.zarr), saved as `.keras`, runs on a
+  GPU where the job has one; its committee is formed at prediction, by Monte-Carlo
+  dropout passes (`query.committee.members`).
+- `random_forest`, `gradient_boosting`, `knn` (alspec.classifiers, seed 001): read the
+  features (features.zarr), saved as `.joblib`; the committee is formed at training,
+  one model of each kind of `query.committee.models`.
+
+Light on purpose (the Snakefile asks it for paths): TensorFlow and scikit-learn are
+imported when a model is fitted or loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+Proba = Callable[[Any], Any]  # inputs (n, ...) -> probabilities (n, classes) or a committee's
+
+
+@dataclass(frozen=True)
+class Learner:
+    """What every model type tells the pipeline: `store` the pool store it reads
+    ("window" or "features"; its variable `reads`), `suffix` its file, `committee`
+    "dropout" (formed at prediction) or "models" (formed at training), `gpu` whether its
+    steps ask for GPUs. Subclasses fit, save, load and predict."""
+
+    name: str
+    description: ClassVar[str]  # "the CNN": what the messages call it
+    store: ClassVar[str]
+    reads: ClassVar[str]
+    suffix: ClassVar[str]
+    committee: ClassVar[str]
+    gpu: ClassVar[bool]
+
+    def check_store(self, data: Any, source: str | Path) -> None:
+        """A clear error when `data` is not the store this learner reads."""
+        if self.reads not in data:
+            raise ValueError(
+                f"{source}: {self.description} reads a {self.store} store ({self.reads});"
+                " this store has none"
+            )
+
+    def use_threads(self, threads: int) -> str:
+        """Set the threads the model may use; where it runs ("CPU", or the GPU's name)."""
+        return "CPU"
+
+
+class CNN(Learner):
+    """The CNN of alspec.models on the Hα window; its committee: dropout passes."""
+
+    description = "the CNN"
+    store, reads, suffix, committee, gpu = "window", "flux", ".keras", "dropout", True
+
+    def inputs(self, data: Any) -> tuple[Any, Any]:
+        """(x, usable) of store `data`: the windows, and which are classifiable."""
+        return data.flux.values, data.valid.values
+
+    def fit(
+        self, x: Any, y: Any, *, n_classes: int, model: dict[str, Any], **_: Any
+    ) -> tuple[Any, dict[str, Any]]:
+        """A CNN fitted on windows `x`, integer labels `y`, by config section `model`."""
+        from alspec import models
+
+        fitting = models.Fitting(**{key: model[key] for key in models.Fitting.__dataclass_fields__})
+        fitted, report = models.train(x, y, n_classes, model["architecture"], fitting)
+        return fitted, report | {
+            "architecture": model["architecture"],
+            "parameters": fitted.count_params(),
+        }
+
+    def save(self, fitted: Any, path: str | Path) -> None:
+        fitted.save(path)
+
+    def load(self, path: str | Path, classes: Sequence[str]) -> Any:
+        from alspec import models
+
+        return models.load(str(path), classes)
+
+    def probabilities(self, fitted: Any, *, members: int = 0, seed: int = 0) -> Proba:
+        """(n, classes), or with `members` that many dropout passes (members, n, classes)."""
+        from alspec import models
+
+        if members:
+            return lambda x: models.mc_dropout_proba(fitted, x, members, seed)
+        return lambda x: models.predict_proba(fitted, x)
+
+    def use_threads(self, threads: int) -> str:
+        from alspec import models
+
+        models.use_threads(threads)
+        return models.device()
+
+
+class ScikitLearn(Learner):
+    """scikit-learn's models of alspec.classifiers on the features; a committee is one
+    model of each kind, fitted together."""
+
+    description = "a scikit-learn model"
+    store, reads, suffix, committee, gpu = "features", "pca", ".joblib", "models", False
+
+    def inputs(self, data: Any) -> tuple[Any, Any]:
+        """(x, usable) of store `data`: the feature rows, and which are classifiable."""
+        from alspec.classifiers import feature_matrix, usable
+
+        x = feature_matrix(data)
+        return x, usable(x)
+
+    def fit(
+        self,
+        x: Any,
+        y: Any,
+        *,
+        n_classes: int,
+        model: dict[str, Any],
+        committee_models: Sequence[str] = (),
+        threads: int = 0,
+    ) -> tuple[Any, dict[str, Any]]:
+        """Models fitted on feature rows `x`, integer labels `y`, by config section
+        `model`: this kind, or one of each of `committee_models`."""
+        from alspec import classifiers
+
+        return classifiers.train(
+            x,
+            y,
+            n_classes,
+            list(committee_models) or [self.name],
+            model["multiclass"],
+            model["imbalance"],
+            model["validation_fraction"],
+            model["smote_neighbours"],
+            model["seed"],
+            threads=threads or -1,
+        )
+
+    def save(self, fitted: Any, path: str | Path) -> None:
+        import joblib
+
+        joblib.dump(fitted, path)
+
+    def load(self, path: str | Path, classes: Sequence[str]) -> Any:
+        import joblib
+
+        fitted = joblib.load(path)
+        if fitted.n_classes != len(classes):
+            raise ValueError(
+                f"{path}: the model predicts {fitted.n_classes} classes, "
+                f"the configuration names {len(classes)}: {list(classes)}"
+            )
+        return fitted
+
+    def probabilities(self, fitted: Any, **_: Any) -> Proba:
+        """(n, classes), or (members, n, classes) of models fitted as a committee."""
+        return fitted.members_proba if len(fitted.models) > 1 else fitted.predict_proba
+
+
+LEARNERS: dict[str, Learner] = {
+    "cnn": CNN("cnn"),
+    **{kind: ScikitLearn(kind) for kind in ("random_forest", "gradient_boosting", "knn")},
+}
+
+
+def learner(model_type: str) -> Learner:
+    """The learner of config `model.type`."""
+    if model_type not in LEARNERS:
+        raise ValueError(f"unknown model.type {model_type!r}; known: {', '.join(LEARNERS)}")
+    return LEARNERS[model_type]
+
+
+def of_file(path: str | Path) -> Learner:
+    """The learner that saved model file `path`, by its suffix (which scikit-learn kind
+    does not matter to loading and predicting)."""
+    suffix = Path(path).suffix
+    for each in LEARNERS.values():
+        if each.suffix == suffix:
+            return each
+    known = sorted({each.suffix for each in LEARNERS.values()})
+    raise ValueError(f"{path}: not a saved model (expected {' or '.join(known)})")
