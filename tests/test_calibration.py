@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 
 from alspec.calibration import adjust, calibrated, class_fractions
-from alspec.cli import summary_line
-from alspec.metrics import picks_by_reason, scarce_classes
+from alspec.metrics import picks_by_reason, scarce_classes, summary_line
 from alspec.training import unmeasured_classes
 
 

@@ -114,15 +114,18 @@ def test_a_diverse_batch_is_not_near_copies_of_one_spectrum():
 
 
 def ask(tmp_path, out: str, *options: object):
-    """`alspec query` on tmp_path's predictions and training set, no random sample."""
+    """`alspec query` on tmp_path's predictions and training set, no random sample, no
+    discovery (it would read the pool's features)."""
     return run_alspec(
         "query",
         "--predictions",
         tmp_path / "predictions.parquet",
         "--training-set",
         tmp_path / "training.parquet",
-        "--random-sample-size",
-        0,
+        "--set",
+        "query.random_sample_size=0",
+        "--set",
+        "query.discovery.sources=[]",
         *options,
         "--out",
         tmp_path / out,
@@ -141,7 +144,12 @@ def test_the_query_step_ranks_by_the_configured_strategy(tmp_path, name):
     table["probability"] = p.max(1)
     table.to_parquet(tmp_path / "predictions.parquet")
     pd.DataFrame({"id": ["s0"], "label": ["other"]}).to_parquet(tmp_path / "training.parquet")
-    result = ask(tmp_path, "query.parquet", "--strategy", name, "--batch-size", 10, "--seed", 4)
+    result = ask(
+        tmp_path,
+        "query.parquet",
+        *("--set", f"query.strategy={name}", "--set", "query.batch_size=10"),
+        *("--set", "query.seed=4"),
+    )
     assert f"query ({name}): 10 spectra" in result.stdout
     asked = pd.read_parquet(tmp_path / "query.parquet")["id"].tolist()
     expected = scores(name, p, np.random.default_rng(4))
@@ -183,18 +191,14 @@ def test_the_query_step_can_spread_its_batch(tmp_path):
     copies = {}
     for name, extra in {
         "plain": [],
-        "diverse": ["--diverse-from", tmp_path / "window.zarr"],
+        "diverse": ["--set", "query.diversity.enabled=true"],
     }.items():
         ask(
             tmp_path,
             f"{name}.parquet",
-            "--strategy",
-            "least_confidence",
-            "--batch-size",
-            6,
+            *("--set", "query.strategy=least_confidence", "--set", "query.batch_size=6"),
+            *("--window", tmp_path / "window.zarr", "--set", "query.diversity.shortlist=10"),
             *extra,
-            "--shortlist",
-            10,
         )
         asked = pd.read_parquet(tmp_path / f"{name}.parquet")["id"].tolist()
         assert len(set(asked)) == 6 and "s99" not in asked

@@ -15,6 +15,7 @@ of d over the pool. A labelled spectrum (d = 0) gets S U~; one far from every la
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -177,3 +178,24 @@ def ranked_outputs(
         }
     )
     return ranked, query.reset_index(drop=True), ranked.head(top)
+
+
+def pool_features(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The pool's ids and its features, ready for distances: from a features store its
+    PCA scores and line measurements, standardised; from a pool directory its raw values
+    on the pool's grid (seed 004 §6), masked pixels set to their column's median."""
+    from alspec.classifiers import feature_matrix
+    from alspec.pool import open_pool, open_store
+
+    if (path / "catalog.parquet").exists():
+        pool = open_pool(path)
+        values = pool.flux.where(pool.ivar > 0).values
+        return np.array([str(i) for i in pool.id.values], dtype=object), prepared(values, False)
+    features = open_store(path)
+    if "pca" not in features:
+        raise ValueError(
+            f"{path}: neither a features store (no `pca`; run `alspec features`) nor a pool"
+            " directory (no catalog.parquet)"
+        )
+    ids = np.array([str(i) for i in features.id.values], dtype=object)
+    return ids, prepared(feature_matrix(features))

@@ -11,6 +11,7 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_score, recall_
 
 from alspec.labels import UNSURE
 from alspec.query import POOL_SAMPLE, RANDOM
+from alspec.training import validation_f1_text
 
 
 def binomial_interval(successes: int, trials: int, confidence: float) -> tuple[float, float]:
@@ -120,3 +121,49 @@ def truth_scores(
             "counts": confusion_matrix(y_true, y_pred, labels=list(classes)).tolist(),
         },
     }
+
+
+def summary_line(report: dict) -> str:
+    """One line per iteration: the numbers an astronomer watches."""
+    if report.get("mode") == "anomaly":
+        return anomaly_summary_line(report)
+    estimate = report["candidate_precision"]
+    line = f"iteration {report['iteration']}: {report['training_set_size']} labels, "
+    line += f"{report['candidates']} candidates"
+    if estimate["precision"] is not None:
+        low, high = estimate["precision_interval"]
+        line += (
+            f", precision {estimate['precision']:.2f} "
+            f"[{low:.2f}, {high:.2f}] from {estimate['sample_size']} random candidates"
+        )
+    if "validation_f1" in report:
+        line += f"; {validation_f1_text(report)}"
+    if report.get("scarce"):
+        few = ", ".join(f"{c} {n}" for c, n in report["scarce"].items())
+        line += f"; too few labels to trust yet: {few}"
+    if report.get("batch"):
+        asked = ", ".join(
+            f"{reason} {b['of_interest']}/{b['asked']}" for reason, b in report["batch"].items()
+        )
+        line += f"; batch (of interest/asked): {asked}"
+    for key, against in (("held_out", "the held-out set"), ("truth", "the truth")):
+        if report.get(key):
+            scores = report[key]
+            f1 = ", ".join(f"{c} {scores['per_class'][c]['f1']:.2f}" for c in scores["interest"])
+            line += f"; F1 on {against}: {f1}"
+    return line
+
+
+def anomaly_summary_line(report: dict) -> str:
+    """An anomaly-mode iteration: the batch's relevance, each class's RWS before/after."""
+    mean = report["batch_relevance"]["mean"]
+    line = f"iteration {report['iteration']}: {report['training_set_size']} relevance answers"
+    line += f", batch relevance {'n/a' if mean is None else f'{mean:.1f}'}"
+    if "after" in report:
+        rws = ", ".join(
+            f"{c} {report['before'][c]['rws']:.2f} -> {s['rws']:.2f}"
+            for c, s in report["after"].items()
+            if s["rws"] is not None
+        )
+        line += f"; RWS(N = class size) before -> after relevance learning: {rws}"
+    return line

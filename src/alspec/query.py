@@ -8,12 +8,17 @@ candidates are (FR12), and optionally a random sample of the whole pool (FR13).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+import logging
+from collections.abc import Callable, Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from alspec.strategies import diverse
+
+logger = logging.getLogger(__name__)
 
 UNCERTAIN, RANDOM, POOL_SAMPLE, COLD_START = "uncertain", "random", "pool_random", "cold_start"
 TOP_RANKED = "top_ranked"  # anomaly mode: the top of the ranking, not yet answered
@@ -139,3 +144,119 @@ def candidates(
         [predicted.assign(source="predicted"), confirmed.assign(probability=1.0, source="oracle")],
         ignore_index=True,
     )
+
+
+def choose_batch(
+    *,
+    predictions: str | Path,
+    training_set: str | Path,
+    out: Path,
+    candidates_out: Path,
+    settings: Mapping[str, Any],
+    iteration: int = 0,
+    window: str | Path | None = None,
+    features: str | Path | None = None,
+    anomaly_scores: str | Path | None = None,
+    held_out: str | Path | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The query step: from the pool's `predictions`, the batch to ask (config `query`:
+    the strategy's best, spread over different-looking `window`s with `diversity`, mixed
+    with discovery's sources over `features` and `anomaly_scores` while a class of
+    interest is scarce, a random sample of the candidates and of the pool), never one
+    already answered (`training_set`) or `held_out`; and the candidates. Iteration n
+    draws with seed query.seed + n. Writes both; returns (batch, candidates)."""
+    from alspec.io import read_table, write_table
+    from alspec.pool import select
+    from alspec.strategies import COMMITTEE, scores
+
+    query, interest = settings["query"], settings["classes_of_interest"]
+    seed = query["seed"] + iteration
+    columns = probability_columns(settings["classes"])
+    table = read_table(predictions, required=("id", "predicted", *columns))
+    answered = read_table(training_set, required=("id", "label"))
+    rng = np.random.default_rng(seed)
+    strategy = query["strategy"]
+    if strategy in COMMITTEE:
+        if strategy not in table:
+            raise ValueError(
+                f"{predictions}: no {strategy} scores; predict with a committee"
+                " (query.committee: dropout passes of the CNN, or scikit-learn models)"
+            )
+        table["score"] = table[strategy]  # scored by the predict step, with the members
+    else:
+        table["score"] = scores(strategy, table[columns].to_numpy(), rng)
+    pick = top_scores
+    if query["diversity"]["enabled"]:
+        if window is None:
+            raise ValueError("query.diversity: give the pool's window store")
+
+        def windows(ids: list[str]) -> np.ndarray:
+            return np.nan_to_num(select([window], ids).flux.values)
+
+        pick = diverse_scores(windows, query["diversity"]["shortlist"], seed)
+    if query["discovery"]["sources"]:
+        pick = _with_discovery(pick, query, interest, answered, features, anomaly_scores, seed=seed)
+    never = set(answered["id"])
+    if held_out:
+        never |= set(read_table(held_out, required=("id", "label"))["id"])
+    batch = select_batch(
+        table,
+        never,
+        interest,
+        query["batch_size"],
+        query["random_sample_size"],
+        rng,
+        pick,
+        query["pool_sample_size"],
+    )
+    found = candidates(table, answered, interest)
+    write_table(batch, out)
+    write_table(found, candidates_out)
+    return batch, found
+
+
+def _with_discovery(
+    exploit: Pick,
+    query: Mapping[str, Any],
+    interest: Sequence[str],
+    answered: pd.DataFrame,
+    features: str | Path | None,
+    anomaly_scores: str | Path | None,
+    seed: int,
+) -> Pick:
+    """The batch's pick with discovery's sources (query.discovery) mixed in while a class
+    of interest is scarce; only the sources the plan asks anything of read the pool."""
+    from alspec import discovery
+    from alspec.io import read_table
+    from alspec.pool import open_store
+
+    settings = query["discovery"]
+    if not features:
+        raise ValueError("query.discovery.sources: give the pool's features store")
+    if "anomaly" in settings["sources"] and not anomaly_scores:
+        raise ValueError("query.discovery.sources anomaly: give alspec detect's anomaly scores")
+    plan = discovery.plan_batch(
+        answered,
+        exploit_reason=UNCERTAIN,
+        sources=settings["sources"],
+        classes_of_interest=interest,
+        min_examples=settings["min_examples"],
+        max_share=settings["max_share"],
+        batch_size=query["batch_size"],
+    )
+    arms = ", ".join(
+        f"{arm} {a['asked']} ({a['hits']} hits in {a['picks']})" for arm, a in plan["arms"].items()
+    )
+    logger.info(f"discovery: scarcity {plan['scarcity']:.2f}; asked: {arms}")
+    counts = discovery.explored(plan, UNCERTAIN)
+    if not counts:
+        return exploit
+    sources = discovery.pool_sources(
+        list(counts),
+        features=open_store(features),
+        anomaly_scores=read_table(anomaly_scores) if anomaly_scores else None,
+        prior=settings["prior"],
+        labelled=set(answered["id"]),
+        seed=seed,
+    )
+    return discovery.mixed_pick(counts, sources, exploit)

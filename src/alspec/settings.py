@@ -38,6 +38,11 @@ READS: dict[str, tuple[str, ...]] = {
         "classes", "model.seed", "model.calibration", "model.predict_jobs",
         "query.strategy", "query.committee.members",
     ),
+    "query": (
+        "classes", "classes_of_interest", "query.strategy", "query.batch_size",
+        "query.random_sample_size", "query.pool_sample_size", "query.seed", "query.diversity",
+        "query.discovery",
+    ),
 }  # fmt: skip
 
 

@@ -188,3 +188,14 @@ def train_iteration(
     }
     write_json(report, report_path)
     return report
+
+
+def validation_f1_text(report: dict) -> str:
+    """ "validation F1 0.93", or why it is not measurable yet."""
+    if report.get("not_measurable"):
+        return (
+            f"validation F1 not measurable yet (no {', '.join(report['not_measurable'])}"
+            " in the validation split)"
+        )
+    f1 = report.get("validation_f1")
+    return "no validation F1 (no validation split)" if f1 is None else f"validation F1 {f1:.2f}"

@@ -1,0 +1,90 @@
+"""`alspec <step>`: one command per workflow step, so every rule also runs by hand.
+
+A command parses its options, calls its step's library function and prints a summary;
+one module per stage (pool, labels, model, query, anomaly, oracle, evaluation). Option
+defaults and settings come from the configuration schema, so a step run by hand
+behaves as it does in the workflow. Heavy libraries (TensorFlow) load only in the
+steps that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from alspec import config as cfg
+from alspec.cli.common import COMMANDS
+
+# Each stage's module registers its commands, in the order `alspec --help` lists them.
+STAGES = ("pool", "labels", "model", "query", "anomaly", "oracle", "evaluation")
+for stage in STAGES:
+    importlib.import_module(f"alspec.cli.{stage}")
+
+
+class _StdoutHandler(logging.StreamHandler):
+    """The library's log lines on the current stdout, in order with the step's summary."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.setStream(sys.stdout)
+        super().emit(record)
+
+
+def show_log(level: int) -> None:
+    """The alspec library's messages from `level` up, as plain lines on stdout."""
+    library = logging.getLogger("alspec")
+    if not any(isinstance(h, _StdoutHandler) for h in library.handlers):
+        library.addHandler(_StdoutHandler())
+    library.setLevel(level)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="alspec", description=__doc__.splitlines()[0])
+    loudness = top.add_mutually_exclusive_group()
+    loudness.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    loudness.add_argument("-v", "--verbose", action="store_true", help="debug messages too")
+    steps = top.add_subparsers(dest="step", required=True, metavar="<step>")
+    for name, (run, options, help_text) in COMMANDS.items():
+        sub = steps.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        options(sub)
+        sub.set_defaults(run=run)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    show_log(logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO)
+    from alspec.cluster import SchedulerUnavailable
+    from alspec.labels import LabelError
+    from alspec.oracles import BatchIncomplete, OracleUnavailable
+    from alspec.pool import ReconciliationError
+    from alspec.watch import WorkflowFailed
+
+    try:
+        args.run(args)
+    except KeyboardInterrupt:
+        print(f"alspec {args.step}: stopped", file=sys.stderr)
+        return 130
+    except BatchIncomplete as incomplete:
+        print(f"alspec {args.step}: {incomplete}", file=sys.stderr)
+        return 3
+    except (
+        ReconciliationError,
+        cfg.ConfigError,
+        LabelError,
+        OracleUnavailable,
+        SchedulerUnavailable,
+        WorkflowFailed,
+        FileNotFoundError,
+        KeyError,
+        ValueError,
+    ) as error:
+        print(f"alspec {args.step}: error: {error}", file=sys.stderr)
+        return 1
+    return 0
