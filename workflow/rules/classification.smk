@@ -129,21 +129,12 @@ rule query:
         query=f"{ITERATION}/query.parquet",
         candidates=f"{ITERATION}/candidates.parquet",
     params:
-        interest=config["classes_of_interest"],
-        classes=config["classes"],
-        strategy=config["query"]["strategy"],
-        diversity=lambda wildcards, input: (
-            f"--diverse-from {input.window}"
-            f" --shortlist {config['query']['diversity']['shortlist']}"
-            if config["query"]["diversity"]["enabled"]
-            else ""
+        stores=lambda wildcards, input: " ".join(
+            f"--{name.replace('_', '-')} {input[name]}"
+            for name in ("held_out", "features", "anomaly_scores")
+            if name in input.keys()
         ),
-        batch_size=config["query"]["batch_size"],
-        random_sample_size=config["query"]["random_sample_size"],
-        pool_sample_size=config["query"]["pool_sample_size"],
-        held_out=held_out_option,
-        discovery=discovery_options,
-        seed=query_seed,
+        settings=step_settings("query"),
     log:
         log_file("query", "{n}"),
     resources:
@@ -152,12 +143,9 @@ rule query:
         ENV
     shell:
         "alspec query --predictions {input.predictions} --training-set {input.training_set}"
-        " --classes-of-interest {params.interest} --classes {params.classes}"
-        " --strategy {params.strategy} {params.diversity} --batch-size {params.batch_size}"
-        " --random-sample-size {params.random_sample_size}"
-        " --pool-sample-size {params.pool_sample_size} {params.held_out} {params.discovery}"
-        " --seed {params.seed} --out {output.query} --candidates {output.candidates}"
-        " > {log} 2>&1"
+        " --iteration {wildcards.n} --window {input.window} {params.stores}"
+        " --out {output.query} --candidates {output.candidates}"
+        " --settings {params.settings:q} > {log} 2>&1"
 
 
 rule evaluate:

@@ -96,7 +96,7 @@ def model_inputs(wildcards):
 
 
 def query_seed(wildcards):
-    """Each iteration draws its batch's random sample with its own seed."""
+    """The seed iteration n's query drew its batch with (alspec.query), for provenance."""
     return config["query"]["seed"] + int(wildcards.n)
 
 
@@ -111,22 +111,6 @@ def discovery_inputs(wildcards):
     if "anomaly" in DISCOVERY["sources"]:
         inputs["anomaly_scores"] = f"{POOL}/anomaly_scores.parquet"
     return inputs
-
-
-def discovery_options(wildcards, input):
-    """config query.discovery as `alspec query` options."""
-    if not DISCOVERY["sources"]:
-        return ""
-    options = [
-        "--discovery-sources " + " ".join(DISCOVERY["sources"]),
-        f"--features {input.features}",
-        f"--min-examples {DISCOVERY['min_examples']} --max-share {DISCOVERY['max_share']}",
-    ]
-    if "anomaly_scores" in input.keys():
-        options.append(f"--anomaly-scores {input.anomaly_scores}")
-    if DISCOVERY["prior"]:
-        options.append("--prior {feature} {line} {order}".format(**DISCOVERY["prior"]))
-    return " ".join(options)
 
 
 def held_out_input(wildcards):
