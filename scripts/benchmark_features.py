@@ -88,8 +88,9 @@ def main() -> None:
         pool = pool_of(n)
         row = {"spectra": n, "window": step("window", pool, n, args.threads)}
         print(row, flush=True)
-        row["features"] = step("features", pool, n, args.threads, "--map", "umap")
-        row["features_without_map"] = step("features", pool, n, args.threads, "--map", "none")
+        umap, none = "features.map.method=umap", "features.map.method=none"
+        row["features"] = step("features", pool, n, args.threads, "--set", umap)
+        row["features_without_map"] = step("features", pool, n, args.threads, "--set", none)
         print(row, flush=True)
         rows.append(row)
     report = {

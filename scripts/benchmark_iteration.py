@@ -89,6 +89,7 @@ def iteration(window: Path, labels: Path, architecture: str, threads: int) -> di
         "query": alspec(
             "query", "--predictions", work / "predictions.parquet", "--training-set", labels,
             "--out", work / "query.parquet", "--candidates", work / "candidates.parquet",
+            "--set", "query.discovery.sources=[]",  # no features store here
         ),
     }  # fmt: skip
     steps["epochs"] = json.loads((work / "training.json").read_text())["epochs_run"]

@@ -108,7 +108,7 @@ def pool(survey, tmp_path_factory) -> Path:
     """The survey ingested in two shards, with its Hα window."""
     out = tmp_path_factory.mktemp("pool")
     build_pool([survey / "spectra"], out, shard_size=120)
-    run_alspec("window", "--pool", out, "--out", out / "window.zarr", "--block-size", 64)
+    run_alspec("window", "--pool", out, "--out", out / "window.zarr", "--set", "pool.block_size=64")
     return out
 
 

@@ -101,10 +101,10 @@ def test_alspec_simulate_writes_the_curves_as_a_table_the_readers_take(tmp_path)
 
     from conftest import run_alspec
 
-    curves = ("simulate", "--instrument", "curves", "--out", tmp_path)
-    wrong = run_alspec(*curves, "--rates", "step=0.1", check=False)
-    assert wrong.returncode != 0 and "--emission-ew: the curves have" in wrong.stderr
-    run_alspec(*curves, "--n-spectra", "999")
+    curves = ("simulate", "--set", "simulate.instrument=curves", "--out", tmp_path)
+    wrong = run_alspec(*curves, "--set", "simulate.rates.step=0.1", check=False)
+    assert wrong.returncode != 0 and "simulate.rates.step: no such setting" in wrong.stderr
+    run_alspec(*curves, "--set", "simulate.n_spectra=999")
     truth = pd.read_parquet(tmp_path / "truth.parquet")
     assert truth["label"].value_counts().to_dict() == {
         "sine": 500, "parabola": 490, "step": 3, "gaussian_bump": 3, "sum_of_sines": 3

@@ -62,18 +62,20 @@ def test_window_and_features_on_a_running_scheduler(pool, scheduler, tmp_path):
         pool,
         "--out",
         tmp_path / "w.zarr",
-        "--block-size",
-        64,
-        "--scheduler",
-        scheduler,
+        "--set",
+        "pool.block_size=64",
+        "--set",
+        f"dask.scheduler={scheduler}",
     )
     assert f"scheduler at {scheduler}, 1 worker(s), 2 thread(s)" in remote.stdout
     here, there = open_store(pool / "window.zarr"), open_store(tmp_path / "w.zarr")
     np.testing.assert_array_equal(there.flux.values, here.flux.values)
     np.testing.assert_array_equal(there.id.values, here.id.values)
 
-    options = ["--pool", pool, "--map", "tsne", "--pca-components", 3, "--block-size", 64]
-    run_alspec("features", *options, "--out", tmp_path / "remote.zarr", "--scheduler", scheduler)
+    options = ["--pool", pool, "--set", "features.map.method=tsne"]
+    options += ["--set", "features.pca.components=3", "--set", "pool.block_size=64"]
+    remote = ["--set", f"dask.scheduler={scheduler}"]
+    run_alspec("features", *options, "--out", tmp_path / "remote.zarr", *remote)
     run_alspec("features", *options, "--out", tmp_path / "local.zarr", "--threads", 2)
     remote_features = xr.open_zarr(tmp_path / "remote.zarr", consolidated=False).load()
     local_features = xr.open_zarr(tmp_path / "local.zarr", consolidated=False).load()
@@ -83,7 +85,9 @@ def test_window_and_features_on_a_running_scheduler(pool, scheduler, tmp_path):
 def test_an_unreachable_scheduler_is_named(pool, tmp_path):
     address = f"tcp://127.0.0.1:{free_port()}"
     result = run_alspec(
-        "window", "--pool", pool, "--out", tmp_path / "w.zarr", "--scheduler", address, check=False
+        "window",
+        *("--pool", pool, "--out", tmp_path / "w.zarr", "--set", f"dask.scheduler={address}"),
+        check=False,
     )
     assert result.returncode == 1
     assert f"no Dask scheduler at {address}" in result.stderr
@@ -134,10 +138,10 @@ def test_a_pool_larger_than_the_memory_limit_completes(tmp_path):
         tmp_path / "pool",
         "--out",
         tmp_path / "f.zarr",
-        "--map",
-        "none",
-        "--pca-sample",
-        5000,
+        "--set",
+        "features.map.method=none",
+        "--set",
+        "features.pca.sample=5000",
         "--threads",
         2,
     )

@@ -15,7 +15,7 @@ from astropy.io import fits
 
 from alspec.pool import ReconciliationError, gather, open_pool
 
-from conftest import BIN, build_pool, run_alspec
+from conftest import BIN, REPO, build_pool, run_alspec
 from layouts import lamost_header, lamost_wavelength, line, write_lamost_image, write_sdss
 
 
@@ -114,8 +114,8 @@ def test_a_killed_shard_job_leaves_nothing_and_reruns_cleanly(survey, tmp_path):
         str(listing),
         "--out",
         str(shard),
-        "--block-size",
-        "8",
+        "--set",
+        "pool.block_size=8",
     ]
     job = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     partial = tmp_path / "shards" / ".partial-00000" / "catalog"
@@ -135,18 +135,21 @@ def test_a_killed_shard_job_leaves_nothing_and_reruns_cleanly(survey, tmp_path):
 
 
 def test_a_table_of_curves_is_copied_onto_an_evenly_spaced_grid(tmp_path):
-    """Seed 004's Table 1 curves as one CSV: on `--grid start=0 stop=1 points=100` every
+    """Seed 004's Table 1 curves as one CSV: on pool.grid start 0, stop 1, points 100 every
     value lands on its own grid point, unresampled; a wrong grid key is named."""
-    run_alspec("simulate", "--instrument", "curves", "--out", tmp_path, "--n-spectra", "300")
+    curves = ("--config", REPO / "config" / "config.yaml", REPO / "config" / "curves.yaml")
+    run_alspec("simulate", *curves, "--set", "simulate.n_spectra=300", "--out", tmp_path)
     lists = tmp_path / "shards" / "lists"
     lists.mkdir(parents=True)
     listing = lists / "00000.txt"
     listing.write_text(f"{tmp_path / 'spectra' / 'curves.csv'}\n")
     shard = tmp_path / "shards" / "00000"
-    wrong = run_alspec("ingest", listing, "--out", shard, "--grid", "step=0.01", check=False)
+    wrong = run_alspec(
+        "ingest", listing, "--out", shard, *curves, "--set", "pool.grid.step=0.01", check=False
+    )
     assert wrong.returncode != 0
-    assert "--grid step=0.01: the keys are log10_step, points, start, stop" in wrong.stderr
-    run_alspec("ingest", listing, "--out", shard, "--grid", "start=0", "stop=1", "points=100")
+    assert "pool.grid.step: no such setting" in wrong.stderr
+    run_alspec("ingest", listing, "--out", shard, *curves)
     gather(
         tmp_path / "shards" / "lists", [shard], tmp_path / "catalog.parquet", tmp_path / "q.parquet"
     )

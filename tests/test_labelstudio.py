@@ -49,49 +49,37 @@ def write_query(pool, path, start: int, size: int) -> pd.DataFrame:
 def oracle_args(
     step: str,
     server: dict,
-    pool,
-    tmp_path,
+    pool: Path,
+    tmp_path: Path,
     batch: str,
-    classes: list[str] = CLASSES,
+    mode: str = "classification",
     project: str = "round trip",
 ) -> list:
-    """The command line of `alspec push` or `alspec pull`, as the workflow writes it."""
+    """The command line of `alspec push` or `alspec pull`, as a user writes it by hand."""
+    settings = {
+        "mode": mode,
+        "oracle.backend": "labelstudio",
+        "oracle.labelstudio.token_file": server["token_file"],
+        "oracle.labelstudio.url": server["url"],
+        "oracle.labelstudio.project": project,
+        "oracle.labelstudio.metadata": f"[{', '.join(METADATA)}]",
+    }
     common = [
-        "--backend",
-        "labelstudio",
         "--query",
         tmp_path / "query.parquet",
         "--batch",
         batch,
         "--receipt",
         tmp_path / "receipt.json",
-        "--token-file",
-        server["token_file"],
-        "--classes",
-        *classes,
+        *[part for key, value in settings.items() for part in ("--set", f"{key}={value}")],
     ]
     if step == "push":
-        return [
-            "push",
-            *common,
-            "--window",
-            pool / "window.zarr",
-            "--pool",
-            pool,
-            "--metadata",
-            *METADATA,
-            "--url",
-            server["url"],
-            "--project",
-            project,
-        ]
+        return ["push", *common, "--window", pool / "window.zarr", "--pool", pool]
     return [
         "pull",
         *common,
         "--catalogue",
         tmp_path / "catalogue.parquet",
-        "--session",
-        project,
         "--out",
         tmp_path / "labels.parquet",
     ]
@@ -212,8 +200,7 @@ def test_anomaly_mode_asks_for_relevance_zero_to_five(labelstudio, pool, tmp_pat
         {"id": ids, "score": [0.9, 0.8, 0.7], "reason": "top_ranked", "predicted": ["3", "", "0"]}
     )
     query.to_parquet(tmp_path / "query.parquet", index=False)
-    levels = [str(u) for u in range(6)]
-    arguments = {"classes": levels, "project": "relevance"}
+    arguments = {"mode": "anomaly", "project": "relevance"}
     run_alspec(*oracle_args("push", labelstudio, pool, tmp_path, "iterations/0", **arguments))
     receipt = json.loads((tmp_path / "receipt.json").read_text())
     client = client_of(labelstudio)
@@ -247,8 +234,8 @@ def test_unknown_class_is_rejected_with_the_task_id(labelstudio, pool, tmp_path)
 
 def test_a_request_the_server_refuses_is_one_clear_line(labelstudio, pool, tmp_path):
     write_query(pool, tmp_path / "query.parquet", 40, 1)
-    args = oracle_args("push", labelstudio, pool, tmp_path, "iterations/9")
-    args[args.index("--project") + 1] = "ab"  # Label Studio wants 3 characters or more
+    # Label Studio wants a project's name of 3 characters or more
+    args = oracle_args("push", labelstudio, pool, tmp_path, "iterations/9", project="ab")
     pushed = run_alspec(*args, check=False)
     assert pushed.returncode == 1 and "Traceback" not in pushed.stderr
     assert "Label Studio refused to open project 'ab' (HTTP 400)" in pushed.stderr

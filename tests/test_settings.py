@@ -54,3 +54,14 @@ def test_help_lists_each_key_read_with_its_default():
     text = settings.described("train")
     assert "model.epochs (default 30): The most epochs the CNN trains." in text
     assert "model.calibration" not in text, "train does not read it: predict does"
+
+
+def test_every_step_reads_keys_the_schema_has_and_its_help_lists_them():
+    from alspec.cli import COMMANDS, parser
+
+    resolved = cfg.resolve({})
+    for step in settings.READS:
+        assert step in COMMANDS, f"settings.READS names {step}, which is no command"
+        assert settings.for_step(resolved, step), step
+        assert settings.described(step).strip(), step
+    assert "config keys it reads:" in parser()._subparsers._group_actions[0].choices["train"].epilog

@@ -72,7 +72,8 @@ def test_an_ondrejov_be_star_lands_in_vacuum_at_lamost_resolution(rng):
 @pytest.fixture(scope="module")
 def ondrejov(tmp_path_factory):
     out = tmp_path_factory.mktemp("ondrejov")
-    run_alspec("simulate", "--instrument", "ondrejov", "--out", out, "--n-spectra", 60, "--seed", 4)
+    size = ("--set", "simulate.n_spectra=60", "--set", "simulate.seed=4")
+    run_alspec("simulate", "--external", "--out", out, *size)
     return out
 
 
@@ -124,7 +125,8 @@ def test_transfer_names_labels_outside_the_classes(ondrejov, tmp_path):
         ondrejov / "spectra",
         "--labels",
         ondrejov / "truth.parquet",
-        "--label-map",
+        "--set",
+        "initial.external.label_map={}",
         "--out",
         tmp_path / "w.zarr",
         "--labels-out",

@@ -14,8 +14,11 @@ of d over the pool. A labelled spectrum (d = 0) gets S U~; one far from every la
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -199,3 +202,139 @@ def pool_features(path: Path) -> tuple[np.ndarray, np.ndarray]:
         )
     ids = np.array([str(i) for i in features.id.values], dtype=object)
     return ids, prepared(feature_matrix(features))
+
+
+def detect(*, features: Path, out: Path, settings: Mapping[str, Any], threads: int = 0) -> dict:
+    """The detect step: every spectrum's anomaly score (0..1) by config anomaly.detector
+    on its features (a features store, or a pool folder's raw values), as a table of id,
+    score. Returns what was done, for the summary."""
+    from alspec.io import write_table
+
+    chosen = settings["anomaly"]
+    ids, matrix = pool_features(features)
+    score = detector_scores(
+        matrix, chosen["detector"], chosen["seed"], chosen["neighbours"], threads=threads or -1
+    )
+    write_table(pd.DataFrame({"id": ids, "score": score}), out)
+    return {
+        "detector": chosen["detector"],
+        "spectra": len(ids),
+        "features": matrix.shape[1],
+        "top": list(ids[np.argsort(-score)[:3]]),
+    }
+
+
+def rank_pool(
+    *,
+    features: Path,
+    scores: Path,
+    training_set: Path,
+    out: Path,
+    query: Path,
+    candidates: Path,
+    report: Path,
+    settings: Mapping[str, Any],
+    threads: int = 0,
+) -> dict[str, Any]:
+    """The rank step (seed 004 eq. 1-3): the detector's `scores` re-ranked by a relevance
+    forest trained on the expert's answers so far (config anomaly.relevance); writes the
+    ranked pool, the batch to ask (the top not yet answered, query.batch_size), the
+    candidates (anomaly.candidates) and a report, which it returns."""
+    from alspec.config import relevance_levels
+    from alspec.io import read_table, write_json, write_table
+    from alspec.labels import UNSURE, check
+    from alspec.placement import this_job
+
+    chosen, relevance_settings = settings["anomaly"], settings["anomaly"]["relevance"]
+    ids, matrix = pool_features(features)
+    detected = read_table(scores, required=("id", "score")).set_index("id")["score"]
+    missing = set(ids) - set(detected.index)
+    if missing:
+        raise ValueError(
+            f"{scores}: no score for {len(missing)} spectra, e.g. {sorted(missing)[:3]}"
+        )
+    score = detected.reindex(ids).to_numpy()
+    answers = read_table(training_set, required=("id", "label"))
+    check(answers, relevance_levels(relevance_settings["maximum"]), str(training_set))
+    given = answers.loc[answers["label"] != UNSURE]
+    rows = pd.Index(ids).get_indexer(given["id"])
+    if (rows < 0).any():
+        strangers = list(given["id"][rows < 0][:3])
+        raise ValueError(
+            f"{training_set}: {int((rows < 0).sum())} answers are not in the pool, e.g. {strangers}"
+        )
+    constants = Relevance(
+        relevance_settings["alpha"],
+        relevance_settings["epsilon1"],
+        relevance_settings["epsilon2"],
+        relevance_settings["maximum"],
+    )
+    if len(rows):
+        relevance = given["label"].astype(float).to_numpy()
+        trained, predicted = rerank(
+            matrix, score, rows, relevance, constants, chosen["seed"], threads or -1
+        )
+    else:  # nothing answered yet: the detector's ranking
+        trained, predicted = score.copy(), np.full(len(ids), np.nan)
+    pool = pd.DataFrame(
+        {"id": ids, "score": score, "relevance": predicted, "trained_score": trained}
+    )
+    ranked, asked, top = ranked_outputs(
+        pool, set(answers["id"]), settings["query"]["batch_size"], chosen["candidates"]
+    )
+    write_table(ranked, out)
+    write_table(asked, query)
+    write_table(top, candidates)
+    record = {
+        "type": "relevance_forest",
+        "labels": len(rows),
+        "relevance": {
+            level: int((given["label"] == level).sum()) for level in sorted(set(given["label"]))
+        },
+        "constants": vars(constants),
+        "device": "CPU",
+        "job": this_job(os.environ),
+        "threads": threads,
+    }
+    write_json(record, report)
+    return record | {"spectra": len(ids), "asked": len(asked)}
+
+
+def evaluate_ranking(
+    *,
+    iteration: int,
+    scores: str | Path,
+    ranked: str | Path,
+    labels: str | Path,
+    training_set: str | Path,
+    out: Path,
+    settings: Mapping[str, Any],
+    truth: str | Path | None = None,
+) -> dict[str, Any]:
+    """The evaluate step of anomaly mode: the batch's relevance answers and, with a
+    `truth` table, each class's rank-weighted score and recall (not anomaly.inliers)
+    before and after relevance learning. Writes and returns the report."""
+    from alspec.io import read_table, write_json
+    from alspec.labels import UNSURE
+
+    answers = read_table(labels, required=("id", "label"))
+    given = answers.loc[answers["label"] != UNSURE, "label"].astype(int)
+    report: dict[str, Any] = {
+        "mode": "anomaly",
+        "iteration": iteration,
+        "training_set_size": len(read_table(training_set)),
+        "batch_relevance": {
+            "mean": float(given.mean()) if len(given) else None,
+            "counts": {str(k): int(v) for k, v in given.value_counts().sort_index().items()},
+        },
+    }
+    if truth:
+        known = read_table(truth, required=("id", "label")).set_index("id")["label"]
+        raw = read_table(scores, required=("id", "score"))
+        raw = raw.sort_values("score", ascending=False, kind="stable")
+        after = read_table(ranked, required=("id", "trained_score"))
+        classes = sorted(set(known) - set(settings["anomaly"]["inliers"]))
+        report["before"] = class_ranking_scores(known.reindex(raw["id"]).to_numpy(), classes)
+        report["after"] = class_ranking_scores(known.reindex(after["id"]).to_numpy(), classes)
+    write_json(report, out)
+    return report

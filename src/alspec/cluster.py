@@ -15,7 +15,7 @@ import ctypes
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,22 @@ def connect(
     logger.info(f"dask: local threads, {threads} thread(s)")
     with dask.config.set(scheduler="threads", num_workers=threads):
         yield
+
+
+def configured(
+    settings: Mapping[str, Any], threads: int = 0, environ: Mapping[str, str] | None = None
+) -> contextlib.AbstractContextManager[None]:
+    """`connect` where config `dask` says: its scheduler; Slurm workers in the queue and
+    account of config `dask.slurm`, else of the workflow's own jobs (alspec.placement)."""
+    from alspec.placement import slurm_placement
+
+    dask_settings = settings["dask"]
+    placement = slurm_placement(settings["slurm"], os.environ if environ is None else environ)
+    workers = dask_settings["slurm"] | {
+        "queue": dask_settings["slurm"]["queue"] or placement["partition"],
+        "account": dask_settings["slurm"]["account"] or placement["account"],
+    }
+    return connect(dask_settings["scheduler"], threads, workers)
 
 
 def _on_distributed() -> bool:

@@ -27,6 +27,14 @@ def relevance_levels(maximum: int = 5) -> list[str]:
     return [str(level) for level in range(maximum + 1)]
 
 
+def answers(config: dict[str, Any]) -> list[str]:
+    """What the oracle may answer: the classes, or in anomaly mode the relevance levels
+    (reads mode, classes, anomaly.relevance.maximum)."""
+    if config["mode"] == "anomaly":
+        return relevance_levels(config["anomaly"]["relevance"]["maximum"])
+    return list(config["classes"])
+
+
 def enum(key: str) -> list[str]:
     """The values the schema allows for a dotted `key` ("query.discovery.sources"; for a
     list, those of its items)."""

@@ -10,6 +10,7 @@ then applied block by block.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -243,3 +244,72 @@ def write(
     cluster.store(
         dataset, store, description, mode=mode, consolidated=False, encoding=encoding or None
     )
+
+
+def write_window(
+    *, pool: str | Path, out: Path, settings: Mapping[str, Any], threads: int = 0
+) -> dict[str, Any]:
+    """The window step: every spectrum's window (config `window`) into the Zarr store
+    `out`, in blocks of pool.block_size, computed where config `dask` says."""
+    from alspec.io import atomic_output
+    from alspec.pool import open_pool
+    from alspec.preprocess import window_grid
+
+    shape, block_size = settings["window"], settings["pool"]["block_size"]
+    grid = window_grid(shape["start"], shape["stop"], shape["points"])
+    with cluster.configured(settings, threads), atomic_output(out) as tmp:
+        windows = window(
+            open_pool(pool),
+            grid,
+            shape["normalisation"],
+            shape["min_coverage"],
+            shape["continuum_segment"],
+        )
+        encoding = {"flux": {"chunks": (block_size, grid.size)}}
+        write(windows.chunk({"spectrum": block_size}), tmp, "window", **encoding)
+    return {"spectra": windows.sizes["spectrum"], "normalisation": shape["normalisation"]}
+
+
+def write_features(
+    *, pool: str | Path, out: Path, settings: Mapping[str, Any], threads: int = 0
+) -> dict[str, Any]:
+    """The features step: PCA scores, line measurements and a 2-D map of every spectrum
+    (config `features`) into the Zarr store `out`, computed where config `dask` says."""
+    from alspec.config import check_lines
+    from alspec.io import atomic_output
+    from alspec.pool import open_pool, open_store
+
+    chosen, block_size = settings["features"], settings["pool"]["block_size"]
+    pca_settings, map_settings = chosen["pca"], chosen["map"]
+    check_lines(chosen["lines"])
+    lines = [Line.from_config(entry) for entry in chosen["lines"]]
+    with cluster.configured(settings, threads), atomic_output(out) as tmp:
+        data = open_pool(pool)
+        matrix = spectra_matrix(data, chosen["continuum_segment"], pca_settings["bin"])
+        pca = fit_pca(
+            matrix, pca_settings["components"], pca_settings["sample"], pca_settings["seed"]
+        )
+        table = xr.merge(
+            [pca_dataset(data, matrix, pca, pca_settings["bin"]), line_measurements(data, lines)],
+            compat="override",
+        )
+        write(table.chunk({"spectrum": block_size}), tmp, "PCA scores and lines")
+        method = map_method(
+            map_settings["method"], data.sizes["spectrum"], map_settings["tsne_max"]
+        )
+        if method != "none":
+            scores = open_store(tmp).pca.chunk({"spectrum": block_size}).data
+            coordinates = embed(scores, method, map_settings["sample"], map_settings["seed"])
+            embedding = xr.Dataset(
+                {"map_coordinates": (("spectrum", "map_axis"), coordinates)},
+                coords={"map_axis": as_strings(["x", "y"])},
+                attrs={"map_method": method},
+            )
+            write(embedding, tmp, f"{method} map", mode="a")
+    return {
+        "spectra": data.sizes["spectrum"],
+        "components": pca.n_components_,
+        "explained": float(pca.explained_variance_ratio_.sum()),
+        "lines": [line.name for line in lines],
+        "map": method,
+    }

@@ -9,12 +9,16 @@ the spectrum is never asked again, but never train a model.
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from alspec.io import read_table, write_table
+
+logger = logging.getLogger(__name__)
 
 UNSURE = "unsure"
 COLUMNS = ("id", "label", "comment", "annotator", "batch", "reason", "predicted")
@@ -74,3 +78,28 @@ def record(answers: pd.DataFrame, catalogue: str | Path, session: str) -> int:
         combined = combined.drop_duplicates(CATALOGUE_KEY, keep="last")
         write_table(combined, catalogue)
     return len(combined)
+
+
+def training_set(
+    *,
+    tables: Sequence[str | Path],
+    out: str | Path,
+    settings: Mapping[str, Any],
+    held_out: str | Path | None = None,
+) -> pd.DataFrame:
+    """The training-set step: the label `tables`, oldest first, merged (a later answer
+    replaces an earlier one), each checked against the answers config allows; spectra of
+    the `held_out` set left out. Writes and returns it."""
+    from alspec.config import answers
+
+    read = [read_table(path, required=("id", "label")) for path in tables]
+    for path, table in zip(tables, read, strict=True):
+        check(table, answers(settings), str(path))
+    merged = merge(read)
+    if held_out:
+        kept = ~merged["id"].isin(read_table(held_out, required=("id", "label"))["id"])
+        if not kept.all():
+            logger.info(f"training set: {int((~kept).sum())} spectra of the held-out set left out")
+            merged = merged.loc[kept].reset_index(drop=True)
+    write_table(merged, out)
+    return merged

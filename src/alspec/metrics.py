@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -167,3 +169,55 @@ def anomaly_summary_line(report: dict) -> str:
         )
         line += f"; RWS(N = class size) before -> after relevance learning: {rws}"
     return line
+
+
+def evaluate_iteration(
+    *,
+    iteration: int,
+    labels: str | Path,
+    training_set: str | Path,
+    predictions: str | Path,
+    candidates: str | Path,
+    out: Path,
+    settings: Mapping[str, Any],
+    training_report: str | Path | None = None,
+    truth: str | Path | None = None,
+    held_out: str | Path | None = None,
+) -> dict[str, Any]:
+    """The evaluate step: the candidates' precision estimated from this batch's random
+    sample (FR12, at evaluation.confidence), the pool sample's estimate (FR13), what each
+    source of the batch found, the scarce classes of interest (fewer labels than
+    query.discovery.min_examples), the validation F1, and the scores against a `truth`
+    table and the `held_out` set where there are such. Writes and returns the report."""
+    from alspec.io import read_json, read_table, write_json
+
+    classes, interest = settings["classes"], settings["classes_of_interest"]
+    confidence = settings["evaluation"]["confidence"]
+    answers = read_table(labels, required=("id", "label", "reason", "predicted"))
+    found = read_table(candidates)
+    trained_on = read_table(training_set, required=("id", "label"))
+    labelled = pd.concat([trained_on["label"], answers["label"]], ignore_index=True)
+    min_examples = settings["query"]["discovery"]["min_examples"]
+    report = {
+        "iteration": iteration,
+        "training_set_size": len(trained_on),
+        "candidates": len(found),
+        "candidates_predicted": int((found["source"] == "predicted").sum()),
+        "candidate_precision": candidate_precision(answers, interest, confidence),
+        "pool_sample": pool_estimate(answers, interest, confidence),
+        "batch": picks_by_reason(answers, interest),
+        "scarce": scarce_classes(labelled, interest, min_examples),
+    }
+    if training_report:
+        training = read_json(training_report)
+        report["validation_f1"] = training["validation_f1"]
+        if training.get("not_measurable"):
+            report["not_measurable"] = training["not_measurable"]
+    known = {key: path for key, path in (("truth", truth), ("held_out", held_out)) if path}
+    predicted = read_table(predictions, required=("id", "predicted")) if known else None
+    for key, path in known.items():
+        report[key] = truth_scores(
+            predicted, read_table(path, required=("id", "label")), classes, interest
+        )
+    write_json(report, out)
+    return report

@@ -8,6 +8,7 @@ with a sixteenth of the parameters, for CPU-only work and tests.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras
 import tensorflow as tf
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,13 @@ def use_threads(threads: int) -> None:
 
     Call before any TensorFlow operation; 0 leaves TensorFlow's own choice.
     """
-    if threads > 0:
+    if threads <= 0:
+        return
+    try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
+    except RuntimeError:  # TensorFlow already ran in this process: its threads are fixed
+        logger.debug("TensorFlow's threads were set when it first ran; %d not applied", threads)
 
 
 def device() -> str:

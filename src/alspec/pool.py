@@ -20,8 +20,9 @@ import contextlib
 import glob
 import logging
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -351,3 +352,33 @@ def select(stores: Sequence[str | Path], ids: Sequence[str]) -> xr.Dataset:
     picked = xr.concat(parts, dim="spectrum", coords="minimal", compat="override")
     order = pd.Series(np.arange(picked.sizes["spectrum"]), index=picked.id.values)
     return picked.isel(spectrum=order.loc[list(ids)].to_numpy())
+
+
+def shard_files(
+    *, files: Sequence[str | Path], out: str | Path, settings: Mapping[str, Any]
+) -> dict[str, int]:
+    """The shard step: the survey's `files` (files, folders, globs, lists of paths) split
+    into lists of pool.shard_size files, one a shard, in the folder `out`."""
+    size = settings["pool"]["shard_size"]
+    found = discover_files(files)
+    return {"files": len(found), "shards": write_shard_lists(found, size, out), "size": size}
+
+
+def ingest_listed(
+    *, shard_list: Path, out: str | Path, settings: Mapping[str, Any]
+) -> tuple[int, int, int]:
+    """The ingest step: the files of one shard's list onto the pool's grid (config
+    pool.grid), with its metadata, into the shard's Zarr store `out`. Returns the files
+    listed, spectra ingested and quarantined."""
+    from alspec.preprocess import pool_grid
+
+    pool = settings["pool"]
+    grid = pool_grid(pool["grid"])
+    with shard_list.open() as listing:
+        total = sum(1 for line in listing if line.strip())
+    with shard_list.open() as listing:
+        files = (Path(line.strip()) for line in listing if line.strip())
+        ingested, quarantined = ingest_shard(
+            files, out, grid, pool["metadata"], pool["block_size"], total
+        )
+    return total, ingested, quarantined

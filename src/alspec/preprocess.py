@@ -28,6 +28,10 @@ def pool_grid(grid: Mapping[str, float | None]) -> np.ndarray:
     """The pool's grid from config `pool.grid`: log-linear in wavelength (`log10_step`),
     or `points` evenly spaced when given, for tables whose columns are not wavelengths
     (seed 004's curves on x in [0, 1])."""
+    if grid["stop"] <= grid["start"]:
+        raise ValueError(
+            f"pool.grid: stop {grid['stop']} must be greater than start {grid['start']}"
+        )
     if grid.get("points"):
         return window_grid(grid["start"], grid["stop"], int(grid["points"]))
     return log_wavelength_grid(grid["start"], grid["stop"], grid["log10_step"])

@@ -133,3 +133,26 @@ def record(
         "products": _checksums(products),
         "config": dict(config),
     }
+
+
+def write_record(
+    *,
+    iteration: int,
+    config: Mapping[str, Any],
+    inputs: Mapping[str, Path],
+    products: Mapping[str, Path],
+    training_report: Path,
+    repository: Path,
+    out: Path,
+) -> dict[str, Any]:
+    """The provenance step: iteration `iteration`'s record (the whole resolved config,
+    its query's seed query.seed + iteration, versions, commit, checksums), written to
+    `out` and returned."""
+    from alspec.io import read_json, write_json
+
+    query_seed = config["query"]["seed"] + iteration
+    made = record(
+        iteration, config, query_seed, inputs, products, read_json(training_report), repository
+    )
+    write_json(made, out)
+    return made

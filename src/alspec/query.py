@@ -260,3 +260,32 @@ def _with_discovery(
         seed=seed,
     )
     return discovery.mixed_pick(counts, sources, exploit)
+
+
+def first_batch(
+    *,
+    window: str | Path,
+    out: Path,
+    settings: Mapping[str, Any],
+    ids: Path | None = None,
+    held_out: str | Path | None = None,
+) -> pd.DataFrame:
+    """The cold-start step: the first batch, initial.size spectra drawn at random from the
+    pool's classifiable windows with initial.seed (FR5), or the spectra listed in `ids`
+    (a file, one id a line; FR7); never one of the `held_out` set. Writes and returns it."""
+    from alspec.io import read_table, write_table
+    from alspec.pool import open_store
+
+    initial = settings["initial"]
+    data = open_store(window)
+    usable = data.id.values[data.valid.values]
+    if held_out:
+        usable = usable[~np.isin(usable, read_table(held_out, required=("id", "label"))["id"])]
+    if ids:
+        lines = (line.strip() for line in ids.read_text().splitlines())
+        wanted = [line for line in lines if line and not line.startswith("#")]
+        batch = chosen_batch(wanted, set(usable), str(ids))
+    else:
+        batch = random_batch(usable, initial["size"], np.random.default_rng(initial["seed"]))
+    write_table(batch, out)
+    return batch

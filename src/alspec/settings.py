@@ -30,7 +30,35 @@ FITTING = tuple(
         "validation_fraction", "patience", "epochs", "batch_size", "learning_rate", "seed",
     )
 )  # fmt: skip
+DASK = ("pool.block_size", "dask", "slurm.partition", "slurm.gpu_partition", "slurm.account")
+ANSWERS = ("mode", "classes", "anomaly.relevance.maximum")  # alspec.config.answers
 READS: dict[str, tuple[str, ...]] = {
+    "simulate": ("simulate",),
+    "shard": ("pool.shard_size",),
+    "ingest": ("pool.grid", "pool.metadata", "pool.block_size"),
+    "transfer": (
+        "classes", "initial.external.resolving_power", "initial.external.label_map",
+        "pool.resolving_power", "pool.grid", "window",
+    ),
+    "cold-start": ("initial.size", "initial.seed"),
+    "training-set": ANSWERS,
+    "detect": ("anomaly.detector", "anomaly.seed", "anomaly.neighbours"),
+    "rank": ("anomaly.relevance", "anomaly.seed", "anomaly.candidates", "query.batch_size"),
+    "push": (
+        *ANSWERS, "oracle.backend", "oracle.labelstudio.url", "oracle.labelstudio.project",
+        "oracle.labelstudio.token_file", "oracle.labelstudio.metadata",
+    ),
+    "pull": (
+        *ANSWERS, "anomaly.relevance_of", "oracle.backend", "oracle.labelstudio.project",
+        "oracle.labelstudio.token_file",
+    ),
+    "evaluate": (
+        "classes", "classes_of_interest", "evaluation.confidence",
+        "query.discovery.min_examples",
+    ),
+    "evaluate-ranking": ("anomaly.inliers",),
+    "window": ("window", *DASK),
+    "features": ("features", *DASK),
     "train": (
         "classes", "classes_of_interest", *FITTING, "query.strategy", "query.committee.models",
     ),
@@ -79,13 +107,24 @@ def from_config(
     config = cfg.load(*files) if files else cfg.resolve({})
     for text in overrides:
         key, value = parse_override(text)
-        cfg.setting(config, key)  # an unknown key is named
+        if not _known(key):
+            raise cfg.ConfigError(f"{key}: no such setting")
         *path, last = key.split(".")
         target = config
         for name in path:
-            target = target[name]
+            target = target.setdefault(name, {})
         target[last] = value
     return for_step(cfg.resolve(config), step)
+
+
+def _known(key: str) -> bool:
+    """Whether the schema has `key` (a dotted path), or lets its parent hold any key."""
+    node = cfg.schema()
+    for name in key.split("."):
+        if name not in node.get("properties", {}):
+            return node.get("type") == "object" and bool(node.get("additionalProperties", True))
+        node = node["properties"][name]
+    return True
 
 
 def read(

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -480,3 +481,26 @@ def simulate_survey(
     truth = stars.assign(file=names)
     write_table(truth, out_dir / "truth.parquet")
     return truth
+
+
+def write_survey(
+    *, out: Path, settings: Mapping[str, Any], workers: int = 1, external: bool = False
+) -> pd.DataFrame:
+    """The simulate step: the survey of config `simulate` (LAMOST files, or seed 004's
+    curves) under out/spectra with its truth; with `external`, as many spectra of an
+    Ondřejov labelled set instead (seed 002; initial.source external). Returns the truth."""
+    chosen = settings["simulate"]
+    n, seed = chosen["n_spectra"], chosen["seed"]
+    if external:
+        return simulate_survey(out, n, ONDREJOV, seed, workers, "ondrejov")
+    if chosen["instrument"] == "curves":
+        from alspec.curves import write_curves
+
+        return write_curves(Path(out), n, seed)
+    survey = SurveyModel(
+        rates=chosen["rates"],
+        snr=tuple(chosen["snr"]),
+        snr_median=chosen["snr_median"],
+        emission_ew=tuple(chosen["emission_ew"]),
+    )
+    return simulate_survey(out, n, survey, seed, workers, "lamost")

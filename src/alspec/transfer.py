@@ -5,8 +5,10 @@ LAMOST-like windows at R ≈ 1,800 in vacuum, so that the CNN can train on them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +18,8 @@ from tqdm import tqdm
 from alspec.formats import Spectrum, read_spectra
 from alspec.io import as_strings
 from alspec.preprocess import air_to_vacuum, degrade_resolution, normalised_window, resample
+
+logger = logging.getLogger(__name__)
 
 
 def to_pool(
@@ -84,3 +88,42 @@ def transfer_windows(
     )
     kept = pd.DataFrame({"id": np.array(ids)[valid], "label": wanted.loc[ids].to_numpy()[valid]})
     return store, kept, skipped
+
+
+def transfer_set(
+    *,
+    files: Sequence[str | Path],
+    labels: str | Path,
+    out: Path,
+    labels_out: Path,
+    settings: Mapping[str, Any],
+) -> pd.DataFrame:
+    """The transfer step: another instrument's labelled spectra (`files`, `labels`: id,
+    label) made to look like the pool (config initial.external: its resolving power and
+    label map; to pool.resolving_power, on pool.grid, cut as config `window`), written as
+    a window store `out` and its labels in the pool's classes. Returns those labels."""
+    from alspec import labels as answers
+    from alspec.io import atomic_output, read_table, write_table
+    from alspec.pool import discover_files
+    from alspec.preprocess import pool_grid, window_grid
+
+    external, window = settings["initial"]["external"], settings["window"]
+    table = relabel(read_table(labels, required=("id", "label")), external["label_map"])
+    answers.check(table, settings["classes"], f"{labels} (after initial.external.label_map)")
+    store, kept, skipped = transfer_windows(
+        discover_files(files),
+        table,
+        external["resolving_power"],
+        settings["pool"]["resolving_power"],
+        pool_grid(settings["pool"]["grid"]),
+        window_grid(window["start"], window["stop"], window["points"]),
+        window["normalisation"],
+        window["min_coverage"],
+        window["continuum_segment"],
+    )
+    for line in skipped:
+        logger.info(f"transfer: left out {line}")
+    with atomic_output(out) as tmp:
+        store.to_zarr(tmp, consolidated=False)
+    write_table(kept, labels_out)
+    return kept

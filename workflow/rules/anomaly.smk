@@ -16,10 +16,7 @@ rule rank:
         report=f"{ITERATION}/training.json",
     params:
         features=DETECTOR_READS,
-        relevance=config["anomaly"]["relevance"],
-        batch_size=config["query"]["batch_size"],
-        candidates=config["anomaly"]["candidates"],
-        seed=config["anomaly"]["seed"],
+        settings=step_settings("rank"),
     log:
         log_file("rank", "{n}"),
     resources:
@@ -29,12 +26,9 @@ rule rank:
         ENV
     shell:
         "alspec rank --features {params.features} --scores {input.scores}"
-        " --training-set {input.training_set} --alpha {params.relevance[alpha]}"
-        " --epsilon1 {params.relevance[epsilon1]} --epsilon2 {params.relevance[epsilon2]}"
-        " --maximum {params.relevance[maximum]} --batch-size {params.batch_size}"
-        " --candidates-size {params.candidates} --seed {params.seed} --out {output.ranked}"
-        " --query {output.query} --candidates {output.candidates} --report {output.report}"
-        " --threads {threads} > {log} 2>&1"
+        " --training-set {input.training_set} --out {output.ranked} --query {output.query}"
+        " --candidates {output.candidates} --report {output.report} --threads {threads}"
+        " --settings {params.settings:q} > {log} 2>&1"
 
 
 rule evaluate:
@@ -48,7 +42,7 @@ rule evaluate:
         f"{ITERATION}/performance.json",
     params:
         truth=truth_option,
-        inliers=config["anomaly"]["inliers"],
+        settings=step_settings("evaluate-ranking"),
     log:
         log_file("evaluate", "{n}"),
     resources:
@@ -58,4 +52,4 @@ rule evaluate:
     shell:
         "alspec evaluate-ranking --iteration {wildcards.n} --scores {input.scores}"
         " --ranked {input.ranked} --labels {input.labels} --training-set {input.training_set}"
-        " {params.truth} --inliers {params.inliers} --out {output} 2>&1 | tee {log}"
+        " {params.truth} --out {output} --settings {params.settings:q} 2>&1 | tee {log}"

@@ -10,10 +10,9 @@ rule cold_start:
     output:
         f"{COLD_START}/query.parquet",
     params:
-        size=config["initial"]["size"],
-        seed=config["initial"]["seed"],
         ids=lambda wildcards, input: f"--ids {input.ids}" if "ids" in input.keys() else "",
         held_out=held_out_option,
+        settings=step_settings("cold-start"),
     log:
         log_file("cold_start"),
     resources:
@@ -21,8 +20,8 @@ rule cold_start:
     conda:
         ENV
     shell:
-        "alspec cold-start --window {input.window} --size {params.size} --seed {params.seed}"
-        " {params.ids} {params.held_out} --out {output} > {log} 2>&1"
+        "alspec cold-start --window {input.window} {params.ids} {params.held_out} --out {output}"
+        " --settings {params.settings:q} > {log} 2>&1"
 
 
 rule transfer:
@@ -33,12 +32,7 @@ rule transfer:
         window=directory(f"{EXTERNAL}/window.zarr"),
         labels=f"{EXTERNAL}/labels.parquet",
     params:
-        label_map=" ".join(f"{k}={v}" for k, v in config["initial"]["external"]["label_map"].items()),
-        classes=config["classes"],
-        resolving_power=config["initial"]["external"]["resolving_power"],
-        target=config["pool"]["resolving_power"],
-        grid=GRID,
-        window=config["window"],
+        settings=step_settings("transfer"),
     log:
         log_file("transfer"),
     resources:
@@ -46,15 +40,8 @@ rule transfer:
     conda:
         ENV
     shell:
-        "alspec transfer {input.files:q} --labels {input.labels} --label-map {params.label_map}"
-        " --classes {params.classes} --resolving-power {params.resolving_power}"
-        " --target-resolving-power {params.target}"
-        " --grid {params.grid}"
-        " --range {params.window[start]} {params.window[stop]} --points {params.window[points]}"
-        " --normalisation {params.window[normalisation]}"
-        " --min-coverage {params.window[min_coverage]}"
-        " --continuum-segment {params.window[continuum_segment]}"
-        " --out {output.window} --labels-out {output.labels} > {log} 2>&1"
+        "alspec transfer {input.files:q} --labels {input.labels} --out {output.window}"
+        " --labels-out {output.labels} --settings {params.settings:q} > {log} 2>&1"
 
 
 rule train:
@@ -160,12 +147,9 @@ rule evaluate:
     output:
         f"{ITERATION}/performance.json",
     params:
-        classes=config["classes"],
-        interest=config["classes_of_interest"],
-        confidence=config["evaluation"]["confidence"],
-        min_examples=DISCOVERY["min_examples"],
         truth=truth_option,
         held_out=held_out_option,
+        settings=step_settings("evaluate"),
     log:
         log_file("evaluate", "{n}"),
     resources:
@@ -175,8 +159,6 @@ rule evaluate:
     shell:
         "alspec evaluate --iteration {wildcards.n} --labels {input.labels}"
         " --training-set {input.training_set} --predictions {input.predictions}"
-        " --candidates {input.candidates} --classes {params.classes}"
-        " --classes-of-interest {params.interest} --confidence {params.confidence}"
-        " --min-examples {params.min_examples}"
-        " --training-report {input.training_report} {params.truth} {params.held_out}"
-        " --out {output} 2>&1 | tee {log}"
+        " --candidates {input.candidates} --training-report {input.training_report}"
+        " {params.truth} {params.held_out} --out {output} --settings {params.settings:q}"
+        " 2>&1 | tee {log}"

@@ -1,10 +1,9 @@
 # Paths and input functions shared by the rules. Functions only, no rules.
 import glob
 import json
-import shlex
 
 # Light modules only (standard library, yaml, jsonschema): this process builds the DAG.
-from alspec.config import check_consistency, relevance_levels
+from alspec.config import check_consistency
 from alspec.layout import BATCH, COLD_START, EXTERNAL, ITERATION, ITERATIONS, POOL, SURVEY, log_file
 from alspec.learners import learner
 from alspec.placement import job_resources, slurm_placement
@@ -12,8 +11,6 @@ from alspec.settings import as_json
 
 check_consistency(config)
 
-# The pool's grid as `alspec ingest --grid` takes it: NAME=VALUE of config pool.grid.
-GRID = " ".join(f"{k}={v}" for k, v in config["pool"]["grid"].items() if v is not None)
 ENV = "../../envs/pipeline.yaml"
 
 
@@ -46,9 +43,6 @@ def chosen_ids(wildcards):
 # Anomaly mode (seed 004) answers relevance levels "0".."5" instead of classes, and
 # ranks the pool's features instead of classifying it (workflow/rules/anomaly.smk).
 ANOMALY = config["mode"] == "anomaly"
-ANSWERS = (
-    relevance_levels(config["anomaly"]["relevance"]["maximum"]) if ANOMALY else config["classes"]
-)
 # What the detector reads: the features store, or the pool's raw values (its directory;
 # then the features step, which measures spectral lines, is not run at all).
 # ANOMALY_FEATURES is the rules' input, the store or the pool's catalogue; DETECTOR_READS
@@ -93,11 +87,6 @@ def model_inputs(wildcards):
         return [ANOMALY_FEATURES]
     external = config["initial"]["source"] == "external"  # only with the CNN (config.py)
     return [f"{POOL}/{LEARNER.store}.zarr"] + ([f"{EXTERNAL}/window.zarr"] if external else [])
-
-
-def query_seed(wildcards):
-    """The seed iteration n's query drew its batch with (alspec.query), for provenance."""
-    return config["query"]["seed"] + int(wildcards.n)
 
 
 DISCOVERY = config["query"]["discovery"]
@@ -168,24 +157,3 @@ def truth_input(key):
 
 def truth_option(wildcards, input):
     return f"--truth {input.truth}" if "truth" in input.keys() else ""
-
-
-def dask_options(wildcards):
-    """Where a Dask step runs (config dask), as `alspec` options."""
-    dask = config["dask"]
-    workers = dask["slurm"] | {
-        "queue": dask["slurm"]["queue"] or PLACEMENT["partition"],
-        "account": dask["slurm"]["account"] or PLACEMENT["account"],
-    }
-    slurm = shlex.quote(json.dumps(workers))
-    return f"--scheduler {shlex.quote(dask['scheduler'])} --slurm-options {slurm}"
-
-
-def line_options(wildcards):
-    """config features.lines as `--line NAME CENTRE CORE_LO CORE_HI BLUE.. RED..` options."""
-    options = []
-    for line in config["features"]["lines"]:
-        (blue_low, blue_high), (red_low, red_high) = line["continuum"]
-        edges = [line["centre"], *line["core"], blue_low, blue_high, red_low, red_high]
-        options.append(" ".join(["--line", line["name"], *map(str, edges)]))
-    return " ".join(options)

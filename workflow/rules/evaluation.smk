@@ -25,7 +25,6 @@ rule provenance:
         f"{ITERATION}/provenance.json",
     params:
         settings=json.dumps(config, sort_keys=True),
-        query_seed=query_seed,
         extra=lambda wildcards, input: " ".join(
             f"--input {name}={input[name]}"
             for name in ("held_out", "anomaly_scores")
@@ -40,7 +39,7 @@ rule provenance:
         ENV
     shell:
         "alspec provenance --iteration {wildcards.n} --config-json {params.settings:q}"
-        " --query-seed {params.query_seed} --input store={input.store}"
+        " --input store={input.store}"
         " --input training_set={input.training_set} {params.extra}"
         " --product predictions={input.predictions} --product query={input.query}"
         " --product candidates={input.candidates} --product labels={input.labels}"

@@ -8,12 +8,12 @@ rule training_set:
     output:
         f"{ITERATION}/training_set.parquet",
     params:
-        classes=ANSWERS,
         held_out=held_out_option,
+        settings=step_settings("training-set"),
     log:
         log_file("training_set", "{n}"),
     conda:
         ENV
     shell:
-        "alspec training-set {input.labels:q} --classes {params.classes} {params.held_out}"
-        " --out {output} > {log} 2>&1"
+        "alspec training-set {input.labels:q} {params.held_out} --out {output}"
+        " --settings {params.settings:q} > {log} 2>&1"

@@ -18,22 +18,16 @@ rule push:
     output:
         receipt=f"{BATCH}/batch.json",
     params:
-        backend=config["oracle"]["backend"],
-        classes=ANSWERS,
-        url=config["oracle"]["labelstudio"]["url"],
-        project=config["oracle"]["labelstudio"]["project"],
-        token_file=config["oracle"]["labelstudio"]["token_file"],
-        metadata=config["oracle"]["labelstudio"]["metadata"],
         pool=lambda wildcards, input: os.path.dirname(input.catalog),
+        settings=step_settings("push"),
     log:
         log_file("push", "{batch}"),
     conda:
         ENV
     shell:
-        "alspec push --backend {params.backend} --query {input.query} --batch {wildcards.batch}"
-        " --receipt {output.receipt} --classes {params.classes} --window {input.window}"
-        " --pool {params.pool} --metadata {params.metadata} --url {params.url:q}"
-        " --project {params.project:q} --token-file {params.token_file:q} > {log} 2>&1"
+        "alspec push --query {input.query} --batch {wildcards.batch} --receipt {output.receipt}"
+        " --window {input.window} --pool {params.pool} --settings {params.settings:q}"
+        " > {log} 2>&1"
 
 
 rule pull:
@@ -44,24 +38,14 @@ rule pull:
     output:
         f"{BATCH}/labels.parquet",
     params:
-        backend=config["oracle"]["backend"],
-        classes=ANSWERS,
-        token_file=config["oracle"]["labelstudio"]["token_file"],
         truth=truth_option,
-        relevance=lambda wildcards: (
-            "--relevance-of "
-            + " ".join(f"{c}={u}" for c, u in config["anomaly"]["relevance_of"].items())
-            if ANOMALY and config["oracle"]["backend"] == "simulated"
-            else ""
-        ),
         catalogue=f"{POOL}/labels.parquet",
-        session=config["oracle"]["labelstudio"]["project"],
+        settings=step_settings("pull"),
     log:
         log_file("pull", "{batch}"),
     conda:
         ENV
     shell:
-        "alspec pull --backend {params.backend} --query {input.query} --batch {wildcards.batch}"
-        " --receipt {input.receipt} --classes {params.classes} {params.truth} {params.relevance}"
-        " --token-file {params.token_file:q} --catalogue {params.catalogue}"
-        " --session {params.session:q} --out {output} 2>&1 | tee {log}"
+        "alspec pull --query {input.query} --batch {wildcards.batch} --receipt {input.receipt}"
+        " {params.truth} --catalogue {params.catalogue} --out {output}"
+        " --settings {params.settings:q} 2>&1 | tee {log}"

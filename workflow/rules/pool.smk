@@ -8,7 +8,7 @@ checkpoint shard_lists:
     output:
         directory(f"{POOL}/shards/lists"),
     params:
-        shard_size=config["pool"]["shard_size"],
+        settings=step_settings("shard"),
     log:
         log_file("shard_lists"),
     resources:
@@ -16,7 +16,7 @@ checkpoint shard_lists:
     conda:
         ENV
     shell:
-        "alspec shard {input:q} --shard-size {params.shard_size} --out {output} > {log} 2>&1"
+        "alspec shard {input:q} --out {output} --settings {params.settings:q} > {log} 2>&1"
 
 
 rule ingest:
@@ -25,9 +25,7 @@ rule ingest:
     output:
         directory(f"{POOL}/shards/{{shard}}"),
     params:
-        grid=GRID,
-        metadata=config["pool"]["metadata"],
-        block_size=config["pool"]["block_size"],
+        settings=step_settings("ingest"),
     log:
         log_file("ingest", "{shard}"),
     resources:
@@ -36,8 +34,7 @@ rule ingest:
     conda:
         ENV
     shell:
-        "alspec ingest {input} --out {output} --grid {params.grid}"
-        " --metadata {params.metadata} --block-size {params.block_size} > {log} 2>&1"
+        "alspec ingest {input} --out {output} --settings {params.settings:q} > {log} 2>&1"
 
 
 rule gather:

@@ -4,22 +4,7 @@ rule simulate:
         truth=f"{SURVEY}/truth.parquet",
     params:
         out=lambda wildcards, output: os.path.dirname(output.truth),
-        instrument=config["simulate"]["instrument"],
-        n_spectra=config["simulate"]["n_spectra"],
-        spectra=(
-            ""  # Table 1's curves have their own shapes and noise
-            if config["simulate"]["instrument"] == "curves"
-            else "--rates "
-            + " ".join(f"{c}={r}" for c, r in config["simulate"]["rates"].items())
-            + " --snr {} {}".format(*config["simulate"]["snr"])
-            + " --emission-ew {} {}".format(*config["simulate"]["emission_ew"])
-            + (
-                f" --snr-median {config['simulate']['snr_median']}"
-                if config["simulate"]["snr_median"]
-                else ""
-            )
-        ),
-        seed=config["simulate"]["seed"],
+        settings=step_settings("simulate"),
     log:
         log_file("simulate"),
     resources:
@@ -28,6 +13,5 @@ rule simulate:
     conda:
         ENV
     shell:
-        "alspec simulate --instrument {params.instrument} --out {params.out}"
-        " --n-spectra {params.n_spectra} {params.spectra} --seed {params.seed}"
-        " --workers {threads} > {log} 2>&1"
+        "alspec simulate --out {params.out} --workers {threads} --settings {params.settings:q}"
+        " > {log} 2>&1"

@@ -6,17 +6,15 @@ import argparse
 import json
 from pathlib import Path
 
-import pandas as pd
-
 from alspec import config as cfg
 from alspec.cli.common import (
     assignment,
-    classes_option,
     command,
     held_out_option,
-    interest_option,
+    settings_options,
+    step_settings,
 )
-from alspec.io import read_json, read_table, write_json
+from alspec.io import read_json
 from alspec.metrics import summary_line
 
 
@@ -26,19 +24,11 @@ def _evaluate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--training-set", type=Path, required=True)
     p.add_argument("--predictions", type=Path, required=True)
     p.add_argument("--candidates", type=Path, required=True)
-    classes_option(p)
-    interest_option(p)
     p.add_argument("--truth", type=Path, help="optional truth table to score predictions against")
     held_out_option(p)
     p.add_argument("--training-report", type=Path, help="the train step's report (validation F1)")
-    p.add_argument("--confidence", type=float, default=cfg.default("evaluation", "confidence"))
-    p.add_argument(
-        "--min-examples",
-        type=int,
-        default=cfg.default("query", "discovery", "min_examples"),
-        help="a class of interest with fewer labels (the training set and this batch) is scarce",
-    )
     p.add_argument("--out", type=Path, required=True)
+    settings_options(p, "evaluate")
 
 
 @command(
@@ -47,40 +37,20 @@ def _evaluate_options(p: argparse.ArgumentParser) -> None:
     _evaluate_options,
 )
 def run_evaluate(args: argparse.Namespace) -> None:
-    from alspec import metrics
+    from alspec.metrics import evaluate_iteration
 
-    answers = read_table(args.labels, required=("id", "label", "reason", "predicted"))
-    found = read_table(args.candidates)
-    estimate = metrics.candidate_precision(answers, args.classes_of_interest, args.confidence)
-    training_set = read_table(args.training_set, required=("id", "label"))
-    labelled = pd.concat([training_set["label"], answers["label"]], ignore_index=True)
-    report = {
-        "iteration": args.iteration,
-        "training_set_size": len(training_set),
-        "candidates": len(found),
-        "candidates_predicted": int((found["source"] == "predicted").sum()),
-        "candidate_precision": estimate,
-        "pool_sample": metrics.pool_estimate(answers, args.classes_of_interest, args.confidence),
-        "batch": metrics.picks_by_reason(answers, args.classes_of_interest),
-        "scarce": metrics.scarce_classes(labelled, args.classes_of_interest, args.min_examples),
-    }
-    if args.training_report:
-        training = read_json(args.training_report)
-        report["validation_f1"] = training["validation_f1"]
-        if training.get("not_measurable"):
-            report["not_measurable"] = training["not_measurable"]
-    known = {
-        key: path for key, path in (("truth", args.truth), ("held_out", args.held_out)) if path
-    }
-    predicted = read_table(args.predictions, required=("id", "predicted")) if known else None
-    for key, path in known.items():
-        report[key] = metrics.truth_scores(
-            predicted,
-            read_table(path, required=("id", "label")),
-            args.classes,
-            args.classes_of_interest,
-        )
-    write_json(report, args.out)
+    report = evaluate_iteration(
+        iteration=args.iteration,
+        labels=args.labels,
+        training_set=args.training_set,
+        predictions=args.predictions,
+        candidates=args.candidates,
+        out=args.out,
+        settings=step_settings(args, "evaluate"),
+        training_report=args.training_report,
+        truth=args.truth,
+        held_out=args.held_out,
+    )
     print(summary_line(report))
 
 
@@ -92,7 +62,6 @@ def _named_path(text: str) -> tuple[str, Path]:
 def _provenance_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--iteration", type=int, required=True)
     p.add_argument("--config-json", required=True, help="the resolved config, as JSON text")
-    p.add_argument("--query-seed", type=int, required=True, help="the seed of this batch")
     for option, what in (("--input", "an input"), ("--product", "a product")):
         p.add_argument(
             option,
@@ -113,18 +82,17 @@ def _provenance_options(p: argparse.ArgumentParser) -> None:
     _provenance_options,
 )
 def run_provenance(args: argparse.Namespace) -> None:
-    from alspec import provenance
+    from alspec.provenance import write_record
 
-    record = provenance.record(
-        args.iteration,
-        cfg.resolve(json.loads(args.config_json)),
-        args.query_seed,
-        dict(args.input),
-        dict(args.product),
-        read_json(args.training_report),
-        args.repository,
+    record = write_record(
+        iteration=args.iteration,
+        config=cfg.resolve(json.loads(args.config_json)),
+        inputs=dict(args.input),
+        products=dict(args.product),
+        training_report=args.training_report,
+        repository=args.repository,
+        out=args.out,
     )
-    write_json(record, args.out)
     commit = record["git"]["commit"] or "no git checkout"
     print(
         f"provenance of iteration {args.iteration}: commit {commit},"
@@ -139,13 +107,8 @@ def _evaluate_ranking_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels", type=Path, required=True, help="the answers to this batch")
     p.add_argument("--training-set", type=Path, required=True)
     p.add_argument("--truth", type=Path, help="truth table: rank-weighted scores per class")
-    p.add_argument(
-        "--inliers",
-        nargs="+",
-        default=cfg.default("anomaly", "inliers"),
-        help="the truth's classes that are no anomaly",
-    )
     p.add_argument("--out", type=Path, required=True)
+    settings_options(p, "evaluate-ranking")
 
 
 @command(
@@ -154,29 +117,18 @@ def _evaluate_ranking_options(p: argparse.ArgumentParser) -> None:
     _evaluate_ranking_options,
 )
 def run_evaluate_ranking(args: argparse.Namespace) -> None:
-    from alspec.anomaly import class_ranking_scores
-    from alspec.labels import UNSURE
+    from alspec.anomaly import evaluate_ranking
 
-    answers = read_table(args.labels, required=("id", "label"))
-    given = answers.loc[answers["label"] != UNSURE, "label"].astype(int)
-    report = {
-        "mode": "anomaly",
-        "iteration": args.iteration,
-        "training_set_size": len(read_table(args.training_set)),
-        "batch_relevance": {
-            "mean": float(given.mean()) if len(given) else None,
-            "counts": {str(k): int(v) for k, v in given.value_counts().sort_index().items()},
-        },
-    }
-    if args.truth:
-        truth = read_table(args.truth, required=("id", "label")).set_index("id")["label"]
-        raw = read_table(args.scores, required=("id", "score"))
-        raw = raw.sort_values("score", ascending=False, kind="stable")
-        ranked = read_table(args.ranked, required=("id", "trained_score"))
-        classes = sorted(set(truth) - set(args.inliers))
-        report["before"] = class_ranking_scores(truth.reindex(raw["id"]).to_numpy(), classes)
-        report["after"] = class_ranking_scores(truth.reindex(ranked["id"]).to_numpy(), classes)
-    write_json(report, args.out)
+    report = evaluate_ranking(
+        iteration=args.iteration,
+        scores=args.scores,
+        ranked=args.ranked,
+        labels=args.labels,
+        training_set=args.training_set,
+        out=args.out,
+        settings=step_settings(args, "evaluate-ranking"),
+        truth=args.truth,
+    )
     print(summary_line(report))
 
 
