@@ -224,3 +224,11 @@ def test_every_schema_enum_equals_its_registry_in_code():
         allowed = enums[key]
         assert sorted(allowed) == sorted(registries[key]), key
         assert cfg.enum(key) == allowed
+
+
+def test_the_configuration_reference_is_generated_from_the_schema():
+    written = (REPO / "docs" / "configuration.md").read_text()
+    assert written == cfg.reference(), (
+        "docs/configuration.md is stale: alspec config --reference --out docs/configuration.md"
+    )
+    assert '- **`model.calibration`** (default `"labelled_prior"`' in written

@@ -23,12 +23,19 @@ def _config_options(p: argparse.ArgumentParser) -> None:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--file", type=Path, help="YAML config file to check")
     source.add_argument("--json", help="config as JSON text (how the workflow records it)")
+    source.add_argument(
+        "--reference", action="store_true", help="every key documented (docs/configuration.md)"
+    )
     p.add_argument("--out", type=Path, help="write the resolved config (YAML) here")
     p.add_argument("--get", metavar="KEY", help="print one setting, e.g. oracle.labelstudio.url")
 
 
 @command("config", "validate a configuration, fill in defaults, print or write it", _config_options)
 def run_config(args: argparse.Namespace) -> None:
+    if args.reference:
+        text = cfg.reference()
+        write_text(text, args.out) if args.out else print(text, end="")
+        return
     resolved = cfg.load(args.file) if args.file else cfg.resolve(json.loads(args.json))
     if args.get:
         value = cfg.setting(resolved, args.get)
