@@ -22,14 +22,8 @@ import yaml
 
 from alspec import config as cfg
 
-# The config keys each step reads (dotted: a part of a section).
-FITTING = tuple(
-    f"model.{key}"
-    for key in (
-        "type", "architecture", "multiclass", "imbalance", "smote_neighbours",
-        "validation_fraction", "patience", "epochs", "batch_size", "learning_rate", "seed",
-    )
-)  # fmt: skip
+# The config keys each step reads (dotted: a part of a section). A step that reads most
+# of a section reads all of it, so that a new key of the section needs no entry here.
 DASK = ("pool.block_size", "dask", "slurm.partition", "slurm.gpu_partition", "slurm.account")
 ANSWERS = ("mode", "classes", "anomaly.relevance.maximum")  # alspec.config.answers
 READS: dict[str, tuple[str, ...]] = {
@@ -60,7 +54,7 @@ READS: dict[str, tuple[str, ...]] = {
     "window": ("window", *DASK),
     "features": ("features", *DASK),
     "train": (
-        "classes", "classes_of_interest", *FITTING, "query.strategy", "query.committee.models",
+        "classes", "classes_of_interest", "model", "query.strategy", "query.committee.models",
     ),
     "predict": (
         "classes", "model.seed", "model.calibration", "model.predict_jobs",
