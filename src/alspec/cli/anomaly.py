@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 
 from alspec.cli.common import (
+    call_step,
     command,
     settings_options,
-    step_settings,
     threads_option,
 )
 
@@ -33,12 +33,7 @@ def _detect_options(p: argparse.ArgumentParser) -> None:
 def run_detect(args: argparse.Namespace) -> None:
     from alspec.anomaly import detect
 
-    done = detect(
-        features=args.features,
-        out=args.out,
-        settings=step_settings(args, "detect"),
-        threads=args.threads,
-    )
+    done = call_step(detect, args)
     print(
         f"detect: {done['detector']} on {done['spectra']} spectra, {done['features']} features;"
         f" top: {', '.join(done['top'])}"
@@ -61,17 +56,7 @@ def _rank_options(p: argparse.ArgumentParser) -> None:
 def run_rank(args: argparse.Namespace) -> None:
     from alspec.anomaly import rank_pool
 
-    done = rank_pool(
-        features=args.features,
-        scores=args.scores,
-        training_set=args.training_set,
-        out=args.out,
-        query=args.query,
-        candidates=args.candidates,
-        report=args.report,
-        settings=step_settings(args, "rank"),
-        threads=args.threads,
-    )
+    done = call_step(rank_pool, args)
     print(
         f"rank: {done['spectra']} spectra re-ranked from {done['labels']} relevance answers;"
         f" asking the top {done['asked']} not yet answered"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,10 +58,23 @@ def settings_options(p: argparse.ArgumentParser, step: str) -> None:
     p.epilog = f"config keys it reads:\n{settings.described(step)}"
 
 
-def step_settings(args: argparse.Namespace, step: str) -> dict:
+def step_settings(args: argparse.Namespace) -> dict:
+    """The settings of the step being run (args.step), from --settings or --config/--set."""
     from alspec import settings
 
-    return settings.read(step, settings=args.settings, files=args.config, overrides=args.overrides)
+    return settings.read(
+        args.step, settings=args.settings, files=args.config, overrides=args.overrides
+    )
+
+
+def call_step(function: Callable[..., Any], args: argparse.Namespace, **given: Any) -> Any:
+    """Call a step's library function with the options of the same names (and its
+    settings, when it takes them and `given` does not hold them)."""
+    parameters = inspect.signature(function).parameters
+    options = {name: value for name, value in vars(args).items() if name in parameters}
+    if "settings" in parameters and "settings" not in given:
+        given["settings"] = step_settings(args)
+    return function(**options | given)
 
 
 def counts(labels: pd.Series) -> str:

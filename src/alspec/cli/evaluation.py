@@ -9,10 +9,10 @@ from pathlib import Path
 from alspec import config as cfg
 from alspec.cli.common import (
     assignment,
+    call_step,
     command,
     held_out_option,
     settings_options,
-    step_settings,
 )
 from alspec.io import read_json
 from alspec.metrics import summary_line
@@ -39,18 +39,7 @@ def _evaluate_options(p: argparse.ArgumentParser) -> None:
 def run_evaluate(args: argparse.Namespace) -> None:
     from alspec.metrics import evaluate_iteration
 
-    report = evaluate_iteration(
-        iteration=args.iteration,
-        labels=args.labels,
-        training_set=args.training_set,
-        predictions=args.predictions,
-        candidates=args.candidates,
-        out=args.out,
-        settings=step_settings(args, "evaluate"),
-        training_report=args.training_report,
-        truth=args.truth,
-        held_out=args.held_out,
-    )
+    report = call_step(evaluate_iteration, args)
     print(summary_line(report))
 
 
@@ -84,14 +73,12 @@ def _provenance_options(p: argparse.ArgumentParser) -> None:
 def run_provenance(args: argparse.Namespace) -> None:
     from alspec.provenance import write_record
 
-    record = write_record(
-        iteration=args.iteration,
+    record = call_step(
+        write_record,
+        args,
         config=cfg.resolve(json.loads(args.config_json)),
         inputs=dict(args.input),
         products=dict(args.product),
-        training_report=args.training_report,
-        repository=args.repository,
-        out=args.out,
     )
     commit = record["git"]["commit"] or "no git checkout"
     print(
@@ -119,16 +106,7 @@ def _evaluate_ranking_options(p: argparse.ArgumentParser) -> None:
 def run_evaluate_ranking(args: argparse.Namespace) -> None:
     from alspec.anomaly import evaluate_ranking
 
-    report = evaluate_ranking(
-        iteration=args.iteration,
-        scores=args.scores,
-        ranked=args.ranked,
-        labels=args.labels,
-        training_set=args.training_set,
-        out=args.out,
-        settings=step_settings(args, "evaluate-ranking"),
-        truth=args.truth,
-    )
+    report = call_step(evaluate_ranking, args)
     print(summary_line(report))
 
 

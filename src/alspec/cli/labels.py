@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from alspec.cli.common import (
+    call_step,
     command,
     counts,
     held_out_option,
@@ -30,13 +31,7 @@ def _cold_start_options(p: argparse.ArgumentParser) -> None:
 def run_cold_start(args: argparse.Namespace) -> None:
     from alspec.query import first_batch
 
-    batch = first_batch(
-        window=args.window,
-        out=args.out,
-        settings=step_settings(args, "cold-start"),
-        ids=args.ids,
-        held_out=args.held_out,
-    )
+    batch = call_step(first_batch, args)
     print(f"cold start: {len(batch)} spectra to label")
 
 
@@ -55,12 +50,7 @@ def _training_set_options(p: argparse.ArgumentParser) -> None:
 def run_training_set(args: argparse.Namespace) -> None:
     from alspec.labels import training_set
 
-    merged = training_set(
-        tables=args.labels,
-        out=args.out,
-        settings=step_settings(args, "training-set"),
-        held_out=args.held_out,
-    )
+    merged = call_step(training_set, args, tables=args.labels)
     print(f"training set: {len(merged)} labelled spectra: {counts(merged['label'])}")
 
 
@@ -82,14 +72,8 @@ def _transfer_options(p: argparse.ArgumentParser) -> None:
 def run_transfer(args: argparse.Namespace) -> None:
     from alspec.transfer import transfer_set
 
-    settings = step_settings(args, "transfer")
-    kept = transfer_set(
-        files=args.files,
-        labels=args.labels,
-        out=args.out,
-        labels_out=args.labels_out,
-        settings=settings,
-    )
+    settings = step_settings(args)
+    kept = call_step(transfer_set, args, settings=settings)
     source, target = settings["initial"]["external"], settings["pool"]
     print(
         f"transfer: {len(kept)} spectra from R {source['resolving_power']:g}"

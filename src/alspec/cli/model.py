@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 
 from alspec.cli.common import (
+    call_step,
     command,
     settings_options,
-    step_settings,
     threads_option,
 )
 from alspec.training import validation_f1_text
@@ -40,16 +40,7 @@ def _train_options(p: argparse.ArgumentParser) -> None:
 def run_train(args: argparse.Namespace) -> None:
     from alspec.training import train_iteration
 
-    report = train_iteration(
-        inputs=args.inputs,
-        training_set=args.training_set,
-        model_path=args.model,
-        report_path=args.report,
-        settings=step_settings(args, "train"),
-        iteration=args.iteration,
-        checkpoints=args.checkpoints,
-        threads=args.threads,
-    )
+    report = call_step(train_iteration, args, model_path=args.model, report_path=args.report)
     print(
         f"train: {report['type']} on {sum(report['examples'].values())} labels"
         f" ({report['balance']}) on {report['device']}, {validation_f1_text(report)}"
@@ -80,16 +71,7 @@ def _predict_options(p: argparse.ArgumentParser) -> None:
 def run_predict(args: argparse.Namespace) -> None:
     from alspec.inference import predict_part
 
-    done = predict_part(
-        inputs=args.inputs,
-        model_path=args.model,
-        out=args.out,
-        settings=step_settings(args, "predict"),
-        training_report=args.training_report,
-        part=args.part,
-        block_size=args.block_size,
-        threads=args.threads,
-    )
+    done = call_step(predict_part, args, model_path=args.model)
     print(
         f"predicted {done['spectra']} spectra (part {args.part + 1} of {done['parts']})"
         f" on {done['device']} into {args.out}"

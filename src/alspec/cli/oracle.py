@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alspec import config as cfg
 from alspec.cli.common import (
+    call_step,
     command,
     settings_options,
     step_settings,
@@ -33,15 +34,8 @@ def _oracle_options(p: argparse.ArgumentParser, pushing: bool) -> None:
 def run_push(args: argparse.Namespace) -> None:
     from alspec.oracles import push_batch
 
-    settings = step_settings(args, "push")
-    size = push_batch(
-        query=args.query,
-        batch=args.batch,
-        receipt=args.receipt,
-        settings=settings,
-        window=args.window,
-        pool=args.pool,
-    )
+    settings = step_settings(args)
+    size = call_step(push_batch, args, settings=settings)
     backend = settings["oracle"]["backend"]
     print(f"push: {size} spectra of batch {args.batch} sent to the {backend} oracle")
 
@@ -50,15 +44,7 @@ def run_push(args: argparse.Namespace) -> None:
 def run_pull(args: argparse.Namespace) -> None:
     from alspec.oracles import pull_batch
 
-    answers, size = pull_batch(
-        query=args.query,
-        batch=args.batch,
-        receipt=args.receipt,
-        out=args.out,
-        settings=step_settings(args, "pull"),
-        truth=args.truth,
-        catalogue=args.catalogue,
-    )
+    answers, size = call_step(pull_batch, args)
     print(f"pull: {len(answers)} answers to batch {args.batch}")
     if size is not None:
         print(f"pull: the label catalogue {args.catalogue} holds {size} answers")

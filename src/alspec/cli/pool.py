@@ -10,10 +10,10 @@ import yaml
 
 from alspec import config as cfg
 from alspec.cli.common import (
+    call_step,
     command,
     counts,
     settings_options,
-    step_settings,
     threads_option,
 )
 from alspec.io import write_text
@@ -65,10 +65,7 @@ def _simulate_options(p: argparse.ArgumentParser) -> None:
 def run_simulate(args: argparse.Namespace) -> None:
     from alspec.simulate import write_survey
 
-    settings = step_settings(args, "simulate")
-    truth = write_survey(
-        out=args.out, settings=settings, workers=args.workers, external=args.external
-    )
+    truth = call_step(write_survey, args)
     kind = "label" if "kind" not in truth else "kind"
     print(f"wrote {len(truth)} spectra to {args.out / 'spectra'}: {counts(truth[kind])}")
 
@@ -83,7 +80,7 @@ def _shard_options(p: argparse.ArgumentParser) -> None:
 def run_shard(args: argparse.Namespace) -> None:
     from alspec.pool import shard_files
 
-    done = shard_files(files=args.files, out=args.out, settings=step_settings(args, "shard"))
+    done = call_step(shard_files, args)
     print(f"shard: {done['files']} files in {done['shards']} shard(s) of up to {done['size']}")
 
 
@@ -97,9 +94,7 @@ def _ingest_options(p: argparse.ArgumentParser) -> None:
 def run_ingest(args: argparse.Namespace) -> None:
     from alspec.pool import ingest_listed
 
-    total, ingested, quarantined = ingest_listed(
-        shard_list=args.shard_list, out=args.out, settings=step_settings(args, "ingest")
-    )
+    total, ingested, quarantined = call_step(ingest_listed, args)
     print(f"ingest: {total} files: {ingested} spectra ingested, {quarantined} quarantined")
 
 
@@ -132,8 +127,7 @@ def _store_options(p: argparse.ArgumentParser, step: str) -> None:
 def run_window(args: argparse.Namespace) -> None:
     from alspec.features import write_window
 
-    settings = step_settings(args, "window")
-    done = write_window(pool=args.pool, out=args.out, settings=settings, threads=args.threads)
+    done = call_step(write_window, args)
     print(f"window: {done['spectra']} spectra, {done['normalisation']} normalisation")
 
 
@@ -145,8 +139,7 @@ def run_window(args: argparse.Namespace) -> None:
 def run_features(args: argparse.Namespace) -> None:
     from alspec.features import write_features
 
-    settings = step_settings(args, "features")
-    done = write_features(pool=args.pool, out=args.out, settings=settings, threads=args.threads)
+    done = call_step(write_features, args)
     print(
         f"features: {done['spectra']} spectra; {done['components']} PCA components"
         f" ({done['explained']:.0%} of the variance); lines {', '.join(done['lines'])};"

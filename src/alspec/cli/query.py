@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from alspec.cli.common import command, counts, held_out_option, settings_options, step_settings
+from alspec.cli.common import (
+    call_step,
+    command,
+    counts,
+    held_out_option,
+    settings_options,
+    step_settings,
+)
 
 
 def _query_options(p: argparse.ArgumentParser) -> None:
@@ -27,19 +34,8 @@ def _query_options(p: argparse.ArgumentParser) -> None:
 def run_query(args: argparse.Namespace) -> None:
     from alspec.query import choose_batch
 
-    settings = step_settings(args, "query")
-    batch, found = choose_batch(
-        predictions=args.predictions,
-        training_set=args.training_set,
-        out=args.out,
-        candidates_out=args.candidates,
-        settings=settings,
-        iteration=args.iteration,
-        window=args.window,
-        features=args.features,
-        anomaly_scores=args.anomaly_scores,
-        held_out=args.held_out,
-    )
+    settings = step_settings(args)
+    batch, found = call_step(choose_batch, args, candidates_out=args.candidates, settings=settings)
     print(
         f"query ({settings['query']['strategy']}): {len(batch)} spectra to label"
         f" ({counts(batch['reason'])}); {len(found)} candidates"
