@@ -233,13 +233,29 @@ def test_unknown_class_is_rejected_with_the_task_id(labelstudio, pool, tmp_path)
 
 
 def test_a_request_the_server_refuses_is_one_clear_line(labelstudio, pool, tmp_path):
-    write_query(pool, tmp_path / "query.parquet", 40, 1)
-    # Label Studio wants a project's name of 3 characters or more
+    """Label Studio wants a project's name of 3 characters or more: the config says so
+    before any request; past it (the library called directly) the server's refusal is
+    one line saying why."""
+    from alspec.oracles import labelstudio as studio
+
+    query = write_query(pool, tmp_path / "query.parquet", 40, 1)
     args = oracle_args("push", labelstudio, pool, tmp_path, "iterations/9", project="ab")
     pushed = run_alspec(*args, check=False)
     assert pushed.returncode == 1 and "Traceback" not in pushed.stderr
-    assert "Label Studio refused to open project 'ab' (HTTP 400)" in pushed.stderr
-    assert "at least 3 characters" in pushed.stderr
+    assert "oracle.labelstudio.project: 'ab' is too short" in pushed.stderr
+    page = studio.Page(pool / "window.zarr", pool, tuple(METADATA))
+    refused = r"Label Studio refused to open project 'ab' \(HTTP 400\)"
+    with pytest.raises(studio.Refused, match=refused) as raised:
+        studio.push(
+            query,
+            page,
+            "iterations/9",
+            labelstudio["url"],
+            "ab",
+            labelstudio["token_file"],
+            CLASSES,
+        )
+    assert "at least 3 characters" in str(raised.value)
 
 
 def test_a_server_that_is_down_is_reported_with_the_fix(pool, tmp_path, labelstudio):
