@@ -101,10 +101,13 @@ def check_consistency(config: dict[str, Any]) -> None:
         raise ConfigError(
             "initial.external: files and labels required when initial.source is 'external'"
         )
-    if config["initial"]["source"] == "external" and config["model"]["type"] != "cnn":
+    from alspec.learners import learner
+
+    reads = learner(config["model"]["type"]).store
+    if config["initial"]["source"] == "external" and reads != "window":
         raise ConfigError(
             "initial.source 'external' trains on windows: model.type must be 'cnn'"
-            f" (it is {config['model']['type']!r}, which reads the pool's features)"
+            f" (it is {config['model']['type']!r}, which reads the pool's {reads})"
         )
     simulated = {c for c, rate in config["simulate"]["rates"].items() if rate > 0}
     unlabelled = simulated - set(config["classes"]) - set(CONFUSERS)
