@@ -56,10 +56,10 @@ def simulated_files(n: int) -> list[Path]:
                 survey,
                 "--set",
                 f"simulate.n_spectra={DISTINCT}",
+                "--set",
+                "simulate.seed=11",
                 "--workers",
                 "2",
-                "--seed",
-                "11",
             ],
             check=True,
         )
