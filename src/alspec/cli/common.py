@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from alspec import config as cfg
-from alspec.io import read_table
 
 Command = Callable[[argparse.Namespace], None]
 
@@ -90,72 +87,6 @@ def assignment(text: str) -> tuple[str, str]:
     return name, value
 
 
-def grid_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--grid",
-        nargs="+",
-        type=assignment,
-        default=[],
-        metavar="NAME=VALUE",
-        help="the pool's grid, as config pool.grid: start=, stop= and log10_step= (log-linear,"
-        " Å) or points= (evenly spaced); unnamed keys keep their defaults",
-    )
-
-
-def parse_grid(assignments: list[tuple[str, str]]) -> np.ndarray:
-    """The grid named by --grid, over the defaults of config pool.grid."""
-    from alspec.preprocess import pool_grid
-
-    grid = cfg.default("pool", "grid")
-    for name, value in assignments:
-        if name not in grid:
-            raise ValueError(f"--grid {name}={value}: the keys are {', '.join(grid)}")
-        try:
-            grid[name] = float(value)
-        except ValueError:
-            raise ValueError(f"--grid {name}={value}: not a number") from None
-    if grid["stop"] <= grid["start"]:
-        raise ValueError(f"--grid: stop {grid['stop']} must be greater than start {grid['start']}")
-    return pool_grid(grid)
-
-
-def dask_options(p: argparse.ArgumentParser) -> None:
-    dask = cfg.default("dask")
-    p.add_argument(
-        "--scheduler",
-        default=dask["scheduler"],
-        help="local (a cluster in this process), slurm (dask-jobqueue), or an address",
-    )
-    p.add_argument(
-        "--slurm-options",
-        type=json.loads,
-        default=dask["slurm"],
-        help="SLURMCluster options and jobs, as JSON (scheduler slurm)",
-    )
-    threads_option(p)
-
-
-def window_shape_options(p: argparse.ArgumentParser) -> None:
-    """The window's range, sampling and normalisation: the pool's and an external set's
-    windows must be cut alike."""
-    window = cfg.default("window")
-    p.add_argument(
-        "--range",
-        type=float,
-        nargs=2,
-        metavar=("START", "STOP"),
-        default=[window["start"], window["stop"]],
-    )
-    p.add_argument("--points", type=int, default=window["points"])
-    p.add_argument(
-        "--normalisation",
-        choices=enum_choices("window.normalisation"),
-        default=window["normalisation"],
-    )
-    p.add_argument("--min-coverage", type=float, default=window["min_coverage"])
-    p.add_argument("--continuum-segment", type=int, default=window["continuum_segment"])
-
-
 def held_out_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--held-out",
@@ -164,17 +95,5 @@ def held_out_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def held_out_ids(path: Path | None) -> set[str]:
-    return set(read_table(path, required=("id", "label"))["id"]) if path else set()
-
-
-def classes_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--classes", nargs="+", default=cfg.default("classes"))
-
-
 def threads_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
-
-
-def interest_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--classes-of-interest", nargs="+", default=cfg.default("classes_of_interest"))
