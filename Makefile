@@ -45,11 +45,12 @@ debian:
 
 demo: $(VENV)/.installed
 	snakemake --profile profiles/default
-	alspec report results
+	snakemake --profile profiles/default --report results/report.html
+	@echo "every iteration's figures: $(CURDIR)/results/report.html"
 
 # pytest exits 5 when it collects no test: that is not a failure of the code.
 test: env
-	pytest -ra; status=$$?; if [ $$status -eq 5 ]; then exit 0; else exit $$status; fi
+	pytest -ra --durations=25; status=$$?; if [ $$status -eq 5 ]; then exit 0; else exit $$status; fi
 
 lint: $(VENV)/.installed
 	ruff check src tests scripts

@@ -27,6 +27,10 @@ include: "workflow/rules/learning.smk"
 include: "workflow/rules/anomaly.smk" if ANOMALY else "workflow/rules/classification.smk"
 include: "workflow/rules/oracle.smk"
 include: "workflow/rules/evaluation.smk"
+include: "workflow/rules/report.smk"
+
+
+report: "workflow/report/workflow.rst"
 
 
 rule all:
@@ -36,5 +40,6 @@ rule all:
             n=range(config["iterations"]),
             output=["performance.json", "config.yaml", "provenance.json"],
         ),
+        expand(f"{ITERATION}/{REPORT}/{{name}}", n=range(config["iterations"]), name=REPORT_FILES[config["mode"]]),
         [] if RAW_VALUES else f"{POOL}/features.zarr",
     default_target: True

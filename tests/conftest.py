@@ -41,6 +41,14 @@ TINY = {  # a workflow run in about a minute: 300 spectra, 10 % emission, a slim
     "model": {"architecture": "slim", "epochs": 4, "batch_size": 16},
     "query": {"batch_size": 25, "random_sample_size": 5},
 }
+# Debian's chromium, driven by Playwright (the labelling page, the HTML report); with no
+# network here, its background connections are turned off.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+SCREENSHOTS = REPO / "results" / "screenshots"
 
 
 def run_alspec(*args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -14,7 +14,18 @@ from label_studio_sdk import LabelStudio
 
 from alspec.pool import open_store
 
-from conftest import BIN, CLASSES, REPO, TINY, free_port, project, run_alspec
+from conftest import (
+    BIN,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    CLASSES,
+    REPO,
+    SCREENSHOTS,
+    TINY,
+    free_port,
+    project,
+    run_alspec,
+)
 
 pytestmark = pytest.mark.slow
 METADATA = ["ra", "dec", "subclass", "snrr"]
@@ -362,9 +373,6 @@ def test_watch_runs_two_iterations_as_a_person_labels(labelstudio, tmp_path):
     assert (catalogue["annotator"] == username).all()
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing: run `make env`")
 def test_the_labelling_page_shows_both_charts_the_metadata_and_the_guess(
     labelstudio, pool, tmp_path
@@ -377,10 +385,8 @@ def test_the_labelling_page_shows_both_charts_the_metadata_and_the_guess(
     task = sorted(map(int, receipt["tasks"]))[1]  # the model guessed single_peak, p = 0.6
     secrets = labelstudio["token_file"].parent
     url = labelstudio["url"]
-    flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-    flags += ["--disable-component-update", "--disable-sync", "--no-first-run"]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=flags)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1600})
         page.goto(f"{url}/user/login/")
         page.fill("input[name=email]", (secrets / "username").read_text().strip())
@@ -392,7 +398,7 @@ def test_the_labelling_page_shows_both_charts_the_metadata_and_the_guess(
         drawn = ".htx-timeseries-channel path[d*='L']"  # a line, not a marker
         charts.nth(1).locator(drawn).first.wait_for(state="attached", timeout=60_000)
         page.wait_for_timeout(1000)  # let the charts finish drawing for the screenshot
-        screenshot = REPO / "results" / "screenshots" / "labelling-page.png"
+        screenshot = SCREENSHOTS / "labelling-page.png"
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=screenshot, full_page=True)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+import struct
 import subprocess
 
 import numpy as np
@@ -9,10 +12,11 @@ import pandas as pd
 import pytest
 import yaml
 
+from alspec.layout import REPORT_FILES
 from alspec.pool import open_pool
 from alspec.training import checkpoint_name
 
-from conftest import BIN, REPO, TINY, project, snakemake
+from conftest import BIN, CHROMIUM, CHROMIUM_FLAGS, REPO, SCREENSHOTS, TINY, project, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -85,15 +89,115 @@ def test_the_default_target_evaluates_every_iteration_then_does_nothing(workdir)
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
 
 
-def test_report_lists_every_iteration(workdir):
+def test_report_lists_every_iteration_and_redraws_one_by_hand(workdir):
+    out = workdir / "by-hand"
     result = subprocess.run(
-        [str(BIN / "alspec"), "report", str(workdir / "results")],
+        [str(BIN / "alspec"), "report", str(workdir / "results"), "--iteration", "0", "--out", out],
         capture_output=True,
         text=True,
         check=True,
     )
     lines = [line for line in result.stdout.splitlines() if line.startswith("iteration")]
     assert len(lines) == 2 and "F1 on the truth" in lines[0] and "validation F1" in lines[0]
+    assert f"report of iteration 0: 6 figures in {out}" in result.stdout
+    drawn = workdir / "results/iterations/0/report"
+    for name in ("learning_curve.csv", "gallery.csv", "map.json"):
+        assert (out / name).read_text() == (drawn / name).read_text(), "the same from its files"
+
+
+def report_data(workdir, n: int, name: str):
+    path = workdir / "results" / "iterations" / str(n) / "report" / name
+    return (
+        pd.read_csv(path, dtype={"id": str})
+        if name.endswith(".csv")
+        else json.loads(path.read_text())
+    )
+
+
+def test_each_iteration_has_its_figures_drawn_from_its_files(workdir):
+    for n in (0, 1):
+        folder = workdir / "results" / "iterations" / str(n) / "report"
+        for name in REPORT_FILES["classification"]:
+            assert (folder / name).stat().st_size > (5_000 if name.endswith(".png") else 1_000)
+    curve = report_data(workdir, 1, "learning_curve.csv")
+    for n in (0, 1):
+        record = json.loads((workdir / f"results/iterations/{n}/performance.json").read_text())
+        point = curve.iloc[n]
+        assert point["labels"] == record["training_set_size"]
+        assert point["candidates"] == record["candidates"]
+        estimate = record["candidate_precision"]["precision"]
+        assert np.isnan(point["precision"]) if estimate is None else point["precision"] == estimate
+        assert point["truth_f1"] == pytest.approx(record["truth"]["interest_f1"])
+        known = pd.concat(
+            [read(workdir, n, "training_set.parquet"), read(workdir, n, "labels.parquet")]
+        )
+        assert point["found"] == known["label"].isin(["single_peak", "double_peak"]).sum()
+
+
+def test_the_map_counts_each_class_as_predicted(workdir):
+    drawn = report_data(workdir, 1, "map.json")
+    predicted = read(workdir, 1, "predictions.parquet")["predicted"].value_counts()
+    assert drawn["counts"] == {c: int(predicted.get(c, 0)) for c in drawn["counts"]}
+    assert drawn["spectra"] == 300 and drawn["method"] == "TSNE"
+    assert drawn["batch"] == len(read(workdir, 1, "query.parquet"))
+
+
+def test_the_gallery_and_the_batch_show_exactly_what_they_say(workdir):
+    for n in (0, 1):
+        shown = report_data(workdir, n, "gallery.csv")
+        found = read(workdir, n, "candidates.parquet")
+        waiting = found.loc[found["source"] == "predicted"]  # not yet confirmed
+        best = waiting.sort_values(["probability", "id"], ascending=[False, True]).head(12)
+        assert shown.loc[shown["group"] == "top", "id"].tolist() == best["id"].tolist()
+        query = read(workdir, n, "query.parquet")
+        answers = read(workdir, n, "labels.parquet").set_index("id")["label"]
+        sample = shown.loc[shown["group"] == "random sample"]
+        assert sample["id"].tolist() == query.loc[query["reason"] == "random", "id"].tolist()
+        assert (sample["answer"] == answers.loc[sample["id"]].to_numpy()).all()
+    batch = report_data(workdir, 1, "batch.csv")
+    assert batch["id"].tolist() == query["id"].tolist()
+    assert (batch["answer"] == answers.loc[batch["id"]].to_numpy()).all()
+    advice = report_data(workdir, 1, "stopping.json")
+    before, now = (set(read(workdir, n, "candidates.parquet")["id"]) for n in (0, 1))
+    assert advice["history"][1]["overlap"] == pytest.approx(len(before & now) / len(before | now))
+    assert advice["advice"].startswith("go on"), "two iterations cannot show the list settled"
+
+
+def png_width(path) -> int:
+    """The width a PNG file declares in its header."""
+    return struct.unpack(">I", path.read_bytes()[16:20])[0]
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing: run `make env`")
+def test_the_html_report_shows_every_figure_of_the_last_iteration(workdir):
+    """`snakemake --report` bundles the figures; in a browser, each of the last
+    iteration's opens and loads at its full size. Screenshots: results/screenshots/."""
+    from playwright.sync_api import sync_playwright
+
+    run = snakemake(workdir, "--report", "results/report.html")
+    assert run.returncode == 0, run.stderr[-3000:]
+    figures = workdir / "results" / "iterations" / "1" / "report"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1700, "height": 1100})
+        page.goto((workdir / "results" / "report.html").as_uri())
+        page.get_by_text("Iteration 1", exact=True).first.click()
+        for name in REPORT_FILES["classification"]:
+            stem = name.split(".")[0]
+            cell = page.locator("td", has_text=re.compile(f"^{stem.replace('_', ' ')}$"))
+            page.locator("tr", has=cell).locator("a[iconname=eye]").click()
+            if name.endswith(".png"):
+                shown = page.locator(f"img[src*='filename={name};']")
+                shown.wait_for(state="visible")
+                width = shown.evaluate("image => image.complete && image.naturalWidth")
+                assert width == png_width(figures / name), f"{name} loaded whole"
+            else:
+                frame = page.frame_locator(f"iframe[src*='filename={name};']")
+                assert "Batch of iteration 1" in frame.locator("h3").inner_text()
+            page.screenshot(path=SCREENSHOTS / f"report-{stem}.png")
+        browser.close()
+    assert len(list(SCREENSHOTS.glob("report-*.png"))) >= len(REPORT_FILES["classification"])
 
 
 def test_iteration_zero_can_start_from_a_labelled_set(tmp_path):
@@ -239,6 +343,19 @@ def test_anomaly_mode_asks_the_top_of_the_ranking_and_relearns_it(tmp_path):
     assert report["training_set_size"] == 10 and report["batch_relevance"]["mean"] is not None
     assert "RWS" in run.stdout + run.stderr, "evaluate prints its summary"
     assert (tmp_path / "results/iterations/1/provenance.json").exists()
+    curve = report_data(tmp_path, 1, "learning_curve.csv")
+    assert curve["rws_after_p_cygni"].tolist() == pytest.approx(
+        [r["after"]["p_cygni"]["rws"] for r in (first_report(tmp_path), report)]
+    )
+    shown = report_data(tmp_path, 1, "gallery.csv")
+    assert shown["id"].tolist() == ranked.nlargest(12, "trained_score")["id"].tolist()
+    counts = report_data(tmp_path, 1, "relevance.json")["batch"]
+    assert sum(counts.values()) == len(read(tmp_path, 1, "labels.parquet"))
+    assert report_data(tmp_path, 1, "map.json")["spectra"] == 300
+
+
+def first_report(workdir) -> dict:
+    return json.loads((workdir / "results/iterations/0/performance.json").read_text())
 
 
 def test_anomaly_mode_ranks_the_table_1_curves_by_their_raw_values(tmp_path):
@@ -276,6 +393,10 @@ def test_anomaly_mode_ranks_the_table_1_curves_by_their_raw_values(tmp_path):
     record = yaml.safe_load((results / "iterations/1/provenance.json").read_text())
     assert set(record["inputs"]) == {"store", "training_set", "anomaly_scores"}
     assert record["inputs"]["anomaly_scores"]["checksum"].startswith("sha256:")
+    note = report_data(tmp_path, 1, "map.json")["note"]
+    assert note.startswith("no map: no features store"), "a report without the map, and why"
+    for name in REPORT_FILES["anomaly"]:
+        assert (results / "iterations/1/report" / name).stat().st_size > 5_000, name
 
 
 def test_discovery_finds_the_rare_class_where_entropy_alone_cannot(tmp_path):

@@ -7,7 +7,7 @@ rules' wildcards.
                               anomaly scores, and every answer (labels.parquet)
     results/external/         an external labelled set (initial.source: external)
     results/cold_start/       the first batch asked
-    results/iterations/<n>/   one iteration: model, predictions, query, answers, figures
+    results/iterations/<n>/   one iteration: model, predictions, query, answers, report/
     results/logs/<step>/      one log per job
 
 Light on purpose (standard library only): the Snakefile imports it to build the DAG.
@@ -31,6 +31,20 @@ RECEIPT = "batch.json"  # a batch was sent to the oracle
 ANSWERS = "labels.parquet"  # ... and answered
 PERFORMANCE = "performance.json"
 ITERATION_RECORDS = (PERFORMANCE, "provenance.json")  # what makes an iteration done
+
+# An iteration's report (alspec.report): results/iterations/<n>/report/<file>, each with a
+# caption workflow/report/<stem>.rst in Snakemake's report.
+REPORT = "report"
+REPORT_FILES = {
+    "classification": (
+        "learning_curve.png", "map.png", "gallery.png", "batch.html", "confusion.png",
+        "stopping.png",
+    ),
+    "anomaly": (
+        "learning_curve.png", "map.png", "gallery.png", "batch.html", "relevance.png",
+        "stopping.png",
+    ),
+}  # fmt: skip
 
 
 def log_file(step: str, name: str | None = None) -> str:

@@ -128,6 +128,27 @@ def chosen_batch(chosen: Sequence[str], usable: Collection[str], source: str) ->
     return cold_start_batch(list(dict.fromkeys(chosen)))
 
 
+def pool_scores(
+    predictions: pd.DataFrame,
+    strategy: str,
+    classes: Sequence[str],
+    rng: np.random.Generator,
+    source: str | Path = "predictions",
+) -> np.ndarray:
+    """The query `strategy`'s score of every row of `predictions` (higher asked first):
+    from its class probabilities, or a committee's, scored by the predict step."""
+    from alspec.strategies import COMMITTEE, scores
+
+    if strategy in COMMITTEE:
+        if strategy not in predictions:
+            raise ValueError(
+                f"{source}: no {strategy} scores; predict with a committee"
+                " (query.committee: dropout passes of the CNN, or scikit-learn models)"
+            )
+        return predictions[strategy].to_numpy()
+    return scores(strategy, predictions[probability_columns(classes)].to_numpy(), rng)
+
+
 def candidates(
     predictions: pd.DataFrame, labels: pd.DataFrame, classes_of_interest: Collection[str]
 ) -> pd.DataFrame:
@@ -167,7 +188,6 @@ def choose_batch(
     draws with seed query.seed + n. Writes both; returns (batch, candidates)."""
     from alspec.io import read_table, write_table
     from alspec.pool import select
-    from alspec.strategies import COMMITTEE, scores
 
     query, interest = settings["query"], settings["classes_of_interest"]
     seed = query["seed"] + iteration
@@ -175,16 +195,7 @@ def choose_batch(
     table = read_table(predictions, required=("id", "predicted", *columns))
     answered = read_table(training_set, required=("id", "label"))
     rng = np.random.default_rng(seed)
-    strategy = query["strategy"]
-    if strategy in COMMITTEE:
-        if strategy not in table:
-            raise ValueError(
-                f"{predictions}: no {strategy} scores; predict with a committee"
-                " (query.committee: dropout passes of the CNN, or scikit-learn models)"
-            )
-        table["score"] = table[strategy]  # scored by the predict step, with the members
-    else:
-        table["score"] = scores(strategy, table[columns].to_numpy(), rng)
+    table["score"] = pool_scores(table, query["strategy"], settings["classes"], rng, predictions)
     pick = top_scores
     if query["diversity"]["enabled"]:
         if window is None:

@@ -65,6 +65,9 @@ READS: dict[str, tuple[str, ...]] = {
         "query.random_sample_size", "query.pool_sample_size", "query.seed", "query.diversity",
         "query.discovery",
     ),
+    "report": (
+        "mode", "classes", "classes_of_interest", "query.strategy", "query.seed", "report",
+    ),
 }  # fmt: skip
 
 

@@ -5,6 +5,7 @@ import json
 # Light modules only (standard library, yaml, jsonschema): this process builds the DAG.
 from alspec.config import check_consistency
 from alspec.layout import BATCH, COLD_START, EXTERNAL, ITERATION, ITERATIONS, POOL, SURVEY, log_file
+from alspec.layout import REPORT, REPORT_FILES
 from alspec.learners import learner
 from alspec.placement import job_resources, slurm_placement
 from alspec.settings import as_json
@@ -157,3 +158,38 @@ def truth_input(key):
 
 def truth_option(wildcards, input):
     return f"--truth {input.truth}" if "truth" in input.keys() else ""
+
+
+# The report of each iteration: its figures are flagged for Snakemake's
+# report, one category per iteration; captions in workflow/report/<figure>.rst.
+
+
+def figure_outputs():
+    """Each figure of an iteration's report (named as in alspec.layout), with its caption."""
+    outputs = {}
+    for name in REPORT_FILES[config["mode"]]:
+        stem = name.split(".")[0]
+        outputs[stem] = report(
+            f"{ITERATION}/{REPORT}/{name}",
+            caption=f"../report/{stem}.rst",
+            category="Iteration {n}",
+            labels={"iteration": "{n}", "figure": stem.replace("_", " ")},
+        )
+    return outputs
+
+
+def report_inputs(wildcards):
+    """What an iteration's report reads: its files, the performance and candidates of the
+    iterations before it, the previous predictions, and the pool's stores it draws from."""
+    n = int(wildcards.n)
+    inputs = {
+        "performance": [f"{ITERATIONS}/{i}/performance.json" for i in range(n + 1)],
+        "candidates": [f"{ITERATIONS}/{i}/candidates.parquet" for i in range(n + 1)],
+        "predictions": [f"{ITERATIONS}/{i}/predictions.parquet" for i in range(max(n - 1, 0), n + 1)],
+        "catalog": f"{POOL}/catalog.parquet",
+    }
+    if not ANOMALY:
+        inputs["window"] = f"{POOL}/window.zarr"
+    if not RAW_VALUES:
+        inputs["features"] = f"{POOL}/features.zarr"
+    return inputs

@@ -112,18 +112,39 @@ def run_evaluate_ranking(args: argparse.Namespace) -> None:
 
 def _report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("results", type=Path, nargs="?", default=Path("results"))
+    p.add_argument(
+        "--iteration", type=int, help="the iteration to draw (default: the last finished)"
+    )
+    p.add_argument("--out", type=Path, help="default: results/iterations/<n>/report")
+    for store, what in (("window", "the model's input"), ("features", "the map coordinates")):
+        p.add_argument(
+            f"--{store}", type=Path, help=f"{what} (default: results/pool/{store}.zarr if there)"
+        )
+    settings_options(p, "report")
+    p.epilog += "\nwithout --settings or --config: the iteration's own config.yaml"
 
 
-@command("report", "print each iteration's performance", _report_options)
+@command(
+    "report", "draw an iteration's figures; print each iteration's performance", _report_options
+)
 def run_report(args: argparse.Namespace) -> None:
     from alspec import layout
+    from alspec.report import write_report
 
     folders = layout.iteration_folders(args.results)
     if not folders:
         raise FileNotFoundError(f"{args.results}: no iterations/*/{layout.PERFORMANCE} yet")
     for folder in folders:
         print(summary_line(read_json(folder / layout.PERFORMANCE)))
-    print(
-        f"results: {args.results.resolve()}/iterations/<n>/ (predictions, query, candidates, "
-        "labels, model, performance)"
-    )
+    if args.iteration is None:
+        args.iteration = int(folders[-1].name)
+    ran_with = layout.under(args.results, layout.ITERATIONS) / str(args.iteration) / "config.yaml"
+    if args.settings is None and not args.config and ran_with.exists():
+        args.config = [ran_with]
+    for store in ("window", "features"):
+        found = layout.under(args.results, layout.POOL) / f"{store}.zarr"
+        if getattr(args, store) is None and found.exists():
+            setattr(args, store, found)
+    written = call_step(write_report, args)
+    folder = next(iter(written.values())).parent
+    print(f"report of iteration {args.iteration}: {len(written)} figures in {folder}")

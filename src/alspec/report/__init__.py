@@ -1,0 +1,282 @@
+"""The report of an iteration: what the model learned, what it asks and why, how good the
+candidates are, and whether another iteration is worth the labelling.
+
+`write_report` (the report step) draws one iteration's figures from its files and those
+of the iterations before it, into results/iterations/<n>/report/ (names in
+alspec.layout.REPORT_FILES), each with the table it was drawn from beside it (.csv or
+.json), so that what a figure shows can be checked. Snakemake's report bundles them
+(`snakemake --report results/report.html`); `alspec report` runs it by hand.
+
+    history.py  the learning curve, the candidates' change, the stopping advice
+    maps.py     the pool's map, aggregated by datashader
+    gallery.py  the candidates' spectra
+    figures.py  the charts
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alspec import layout
+from alspec.io import atomic_output, read_json, read_table, write_json, write_text
+from alspec.report import figures, gallery, history, maps
+
+logger = logging.getLogger(__name__)
+
+
+def write_report(
+    *,
+    results: str | Path,
+    iteration: int,
+    settings: Mapping[str, Any],
+    out: Path | None = None,
+    window: Path | None = None,
+    features: Path | None = None,
+) -> dict[str, Path]:
+    """The report step: the figures of finished `iteration` of the run in `results`, into
+    `out` (default results/iterations/<n>/report); the gallery shows the model's input
+    from the `window` store, the map is drawn from the `features` store where given.
+    Returns each figure's path by name."""
+    results = Path(results)
+    folders = [f for f in layout.iteration_folders(results) if int(f.name) <= iteration]
+    if not folders or int(folders[-1].name) != iteration:
+        folder = layout.under(results, layout.ITERATIONS) / str(iteration)
+        raise FileNotFoundError(f"{folder}: no {layout.PERFORMANCE}; the iteration is not finished")
+    out = Path(out) if out else folders[-1] / layout.REPORT
+    anomaly = settings["mode"] == "anomaly"
+    run = _Iteration(results, folders, settings, window=window, features=features)
+    drawings = {
+        "learning_curve.png": run.ranking_curve if anomaly else run.learning_curve,
+        "map.png": run.map,
+        "gallery.png": run.gallery,
+        "batch.html": run.batch,
+        "relevance.png" if anomaly else "confusion.png": run.relevance
+        if anomaly
+        else run.confusion,
+        "stopping.png": run.stopping,
+    }
+    written = {}
+    for name, draw in drawings.items():
+        logger.info("report of iteration %d: %s", iteration, name)
+        product, data = draw()
+        path = out / name
+        _save(product, path)
+        _save_data(data, out / Path(name).stem)
+        written[name] = path
+    return written
+
+
+def _save(product: Any, path: Path) -> None:
+    if isinstance(product, str):
+        write_text(product, path)
+        return
+    with atomic_output(path) as tmp:
+        product.savefig(tmp, dpi=100, format=path.suffix.lstrip("."))
+
+
+def _save_data(data: pd.DataFrame | dict, stem: Path) -> None:
+    """The table a figure was drawn from, beside it: CSV for a table, JSON otherwise."""
+    if isinstance(data, pd.DataFrame):
+        with atomic_output(stem.with_suffix(".csv")) as tmp:
+            data.to_csv(tmp, index=False)
+    else:
+        write_json(data, stem.with_suffix(".json"))
+
+
+class _Iteration:
+    """An iteration's files and its predecessors', read when a figure needs them."""
+
+    def __init__(
+        self,
+        results: Path,
+        folders: list[Path],
+        settings: Mapping[str, Any],
+        *,
+        window: Path | None,
+        features: Path | None,
+    ) -> None:
+        self.folders, self.folder = folders, folders[-1]
+        self.window, self.features = window, features
+        self.settings, self.chosen = settings, settings["report"]
+        self.iteration = int(self.folder.name)
+        self.pool = layout.under(results, layout.POOL)
+        self.records = [read_json(f / layout.PERFORMANCE) for f in folders]
+        self.colours = maps.class_colours(settings["classes"], settings["classes_of_interest"])
+
+    def table(
+        self, name: str, folder: Path | None = None, required: tuple[str, ...] = ()
+    ) -> pd.DataFrame:
+        return read_table((folder or self.folder) / name, required)
+
+    def answers(self, folder: Path) -> pd.DataFrame:
+        return history.known_answers(
+            self.table("training_set.parquet", folder), self.table(layout.ANSWERS, folder)
+        )
+
+    # --- the figures: each returns (figure or page, the data it shows) ---------------------
+
+    def learning_curve(self) -> tuple[Any, pd.DataFrame]:
+        answers = [self.answers(f) for f in self.folders]
+        curve = history.learning_curve(self.records, answers, self.settings["classes_of_interest"])
+        return figures.learning_curve_figure(curve), curve
+
+    def ranking_curve(self) -> tuple[Any, pd.DataFrame]:
+        curve = history.ranking_curve(self.records)
+        return figures.ranking_curve_figure(curve), curve
+
+    def candidate_history(self) -> pd.DataFrame:
+        ids = [
+            set(self.table("candidates.parquet", f, required=("id",))["id"]) for f in self.folders
+        ]
+        if self.settings["mode"] == "anomaly":
+            return history.candidate_history(ids, pd.DataFrame({"iteration": self.iterations}))
+        answers = [self.answers(f) for f in self.folders]
+        curve = history.learning_curve(self.records, answers, self.settings["classes_of_interest"])
+        return history.candidate_history(ids, curve)
+
+    @property
+    def iterations(self) -> list[int]:
+        return [int(f.name) for f in self.folders]
+
+    def stopping(self) -> tuple[Any, dict]:
+        past = self.candidate_history()
+        advice = history.stopping_advice(past, self.chosen["stop"])
+        logger.info("advice after iteration %d: %s", self.iteration, advice["advice"])
+        data = advice | {"history": json.loads(past.to_json(orient="records"))}
+        return figures.stopping_figure(past, advice), data
+
+    def batch(self) -> tuple[str, pd.DataFrame]:
+        asked = self.table("query.parquet", required=("id", "reason"))
+        answers = self.table(layout.ANSWERS, required=("id", "label"))
+        answer = answers.drop_duplicates("id", keep="last").set_index("id")["label"]
+        asked = asked.assign(answer=asked["id"].map(answer))
+        return figures.batch_table(asked, self.iteration), asked
+
+    def confusion(self) -> tuple[Any, dict]:
+        record = self.records[-1]
+        matrices = {
+            title: record[key]["confusion_matrix"]
+            for key, title in (("held_out", "Held-out set"), ("truth", "Truth"))
+            if record.get(key)
+        }
+        counts = {}
+        for folder in self.folders[-2:]:
+            predicted = pd.read_parquet(folder / "predictions.parquet", columns=["predicted"])
+            counts[int(folder.name)] = predicted["predicted"].value_counts()
+        table = pd.DataFrame(counts).reindex(self.settings["classes"]).fillna(0).astype(int)
+        data = {
+            "confusion": matrices,
+            "predicted_counts": {str(k): v.to_dict() for k, v in table.items()},
+        }
+        return figures.confusion_figure(matrices, table, self.colours), data
+
+    def relevance(self) -> tuple[Any, dict]:
+        maximum = self.settings["anomaly"]["relevance"]["maximum"]
+        batch = _relevances(self.table(layout.ANSWERS, required=("label",))["label"])
+        so_far = _relevances(self.answers(self.folder)["label"])
+        data = {"batch": _level_counts(batch), "so_far": _level_counts(so_far)}
+        return figures.relevance_figure(batch, so_far, maximum), data
+
+    def gallery(self) -> tuple[Any, pd.DataFrame]:
+        top = self.chosen["gallery_top"]
+        answers = self.table(layout.ANSWERS, required=("id", "label"))
+        if self.settings["mode"] == "anomaly":
+            ranked = self.table(
+                "predictions.parquet", required=("id", "trained_score", "relevance")
+            )
+            rows, score_name = gallery.ranking_rows(ranked, answers, top), "trained score"
+        else:
+            found = self.table(
+                "candidates.parquet", required=("id", "label", "probability", "source")
+            )
+            batch = self.table(
+                "query.parquet", required=("id", "reason", "predicted", "probability")
+            )
+            rows, score_name = gallery.candidate_rows(found, batch, answers, top), "probability"
+        ids = list(rows["id"])
+        windows = gallery.read_windows(self.window, ids) if self.window else {}
+        spectra = gallery.read_spectra(self.pool, ids)
+        return gallery.gallery_figure(rows, windows, spectra, score_name=score_name), rows
+
+    def map(self) -> tuple[Any, dict]:
+        points = maps.read_coordinates(self.features)
+        if isinstance(points, str):
+            logger.warning("iteration %d: %s", self.iteration, points)
+            empty = maps.Grid(1, 1, (0.0, 1.0), (0.0, 1.0))
+            panel = {"title": "The pool's map", "note": points}
+            return maps.map_figure([panel], empty, axis_name="map"), {"note": points}
+        points = points.merge(self.scored_predictions(), on="id", how="inner")
+        grid = maps.Grid.around(
+            points["x"].to_numpy(), points["y"].to_numpy(), self.chosen["map_pixels"]
+        )
+        if self.settings["mode"] == "anomaly":
+            panels = [maps.value_panel(points, grid, "trained_score", "Trained anomaly score")]
+            counts = {}
+        else:
+            panel, counts = maps.class_panel(
+                points, grid, self.settings["classes"], self.settings["classes_of_interest"]
+            )
+            strategy = self.settings["query"]["strategy"]
+            title = f"Query score: {strategy} (where the model is unsure)"
+            panels = [panel, maps.value_panel(points, grid, "score", title, how="max")]
+        panels.append(self.column_panel(points, grid))
+        labelled = set(self.table("training_set.parquet")["id"])
+        asked = set(self.table("query.parquet")["id"])
+        for panel in panels:
+            if "note" not in panel:
+                panel["markers"] = maps.marker_layers(points, labelled, asked)
+        method = str(points["method"].iloc[0]).upper() if len(points) else "map"
+        data = {
+            "method": method,
+            "spectra": len(points),
+            "counts": counts,
+            "labelled": int(points["id"].isin(labelled).sum()),
+            "batch": int(points["id"].isin(asked).sum()),
+        }
+        return maps.map_figure(panels, grid, axis_name=method), data
+
+    def scored_predictions(self) -> pd.DataFrame:
+        """The pool's predictions with the query strategy's score of each spectrum."""
+        from alspec.query import pool_scores
+
+        table = self.table("predictions.parquet")
+        if self.settings["mode"] != "anomaly":
+            rng = np.random.default_rng(self.settings["query"]["seed"] + self.iteration)
+            strategy = self.settings["query"]["strategy"]
+            table["score"] = pool_scores(table, strategy, self.settings["classes"], rng)
+        return table
+
+    def column_panel(self, points: pd.DataFrame, grid: maps.Grid) -> dict[str, Any]:
+        """The map coloured by the catalogue column of config report.map_column."""
+        chosen = self.chosen["map_column"]
+        if chosen is None:
+            return {"title": "Catalogue", "note": "no column chosen (report.map_column)"}
+        import pyarrow.parquet as pq
+
+        path = self.pool / "catalog.parquet"
+        names = pq.read_schema(path).names
+        column = {c.lower(): c for c in names}.get(chosen.lower(), chosen)
+        title = f"Catalogue: {column}"
+        catalog = pd.read_parquet(path, columns=["id", column]) if column in names else None
+        if catalog is None or not pd.api.types.is_numeric_dtype(catalog[column]):
+            return {"title": title, "note": f"{chosen}: no numeric column of the pool's catalogue"}
+        catalog["id"] = catalog["id"].astype(str)
+        values = points[["id", "x", "y"]].merge(catalog[["id", column]], on="id", how="left")
+        positive = bool((values[column].dropna() > 0).all())
+        return maps.value_panel(values, grid, column, title, log=positive)
+
+
+def _level_counts(values: pd.Series) -> dict[str, int]:
+    return {str(level): int(n) for level, n in values.value_counts().sort_index().items()}
+
+
+def _relevances(labels: pd.Series) -> pd.Series:
+    """Relevance answers as numbers, "unsure" left out."""
+    return pd.to_numeric(labels, errors="coerce").dropna().astype(int)
