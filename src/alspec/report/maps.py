@@ -71,26 +71,40 @@ def class_image(
     counts: xr.DataArray, colours: Mapping[str, str], common: Sequence[str]
 ) -> np.ndarray:
     """An RGBA image of per-class counts: the common classes as a grey density underneath
-    (log-scaled), each other class in its colour on top, grown by a pixel so that a rare
-    class's lone spectra stay visible against the crowd."""
-    from matplotlib.colors import to_rgba
-    from scipy.ndimage import maximum_filter
+    (log-scaled), each other class in its colour on top, the rarest last, opaque where it
+    is densest; a lone spectrum of a class is grown to 3 x 3 pixels, so that it stays
+    visible, while crowded ones keep their pixel and the density below them shows."""
+    from matplotlib.colors import to_rgb
 
     category = counts.dims[-1]
     names = [str(c) for c in counts[category].values]
-    values = counts.values
+    values = counts.values.astype(float)
     image = np.zeros((*values.shape[:2], 4))
     base = values[..., [names.index(c) for c in names if c in set(common)]].sum(axis=-1)
     if base.max() > 0:
-        shade = np.log1p(base) / np.log1p(base.max())
-        grey = 0.78 * (1 - shade)  # one spectrum light grey, the densest near black
-        rgba = np.stack([grey, grey, grey, np.ones_like(grey)], axis=-1)
-        image[base > 0] = rgba[base > 0]
-    for name in names:
-        if name not in set(common):
-            present = maximum_filter(values[..., names.index(name)] > 0, size=3)
-            image[present] = to_rgba(colours[name])
+        grey = 0.78 * (1 - np.log1p(base) / np.log1p(base.max()))  # densest near black
+        image[base > 0] = np.stack([grey, grey, grey, np.ones_like(grey)], axis=-1)[base > 0]
+    rare = [c for c in names if c not in set(common)]
+    for name in sorted(rare, key=lambda c: -values[..., names.index(c)].sum()):
+        layer = values[..., names.index(name)]
+        if layer.max() == 0:
+            continue
+        strength = 0.55 + 0.45 * np.log1p(layer) / np.log1p(layer.max())
+        shown = _grown_where_lonely(layer > 0, strength)
+        alpha = shown[..., None]
+        colour = np.array([*to_rgb(colours[name]), 1.0])
+        image = np.where(alpha > 0, alpha * colour + (1 - alpha) * image, image)
     return (image * 255).round().astype(np.uint8)
+
+
+def _grown_where_lonely(present: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """`strength` where a pixel is `present`, and around each pixel with no neighbour."""
+    from scipy.ndimage import maximum_filter, uniform_filter
+
+    neighbours = np.rint(uniform_filter(present.astype(float), size=3, mode="constant") * 9)
+    lonely = present & (neighbours == 1)
+    grown = maximum_filter(np.where(lonely, strength, 0.0), size=3)
+    return np.where(present, strength, grown)
 
 
 def read_coordinates(store: Path | None) -> pd.DataFrame | str:
@@ -157,7 +171,7 @@ def marker_layers(points: pd.DataFrame, labelled: set[str], batch: set[str]) -> 
     return {
         "labelled so far": (
             *at(labelled),
-            {"marker": "o", "ms": 2.5, "mfc": "none", "mec": "black", "mew": 0.4},
+            {"marker": "o", "ms": 2.5, "mfc": "none", "mec": "black", "mew": 0.4, "alpha": 0.6},
         ),
         "this batch": (*at(batch), {"marker": "x", "ms": 4, "color": "#d400d4", "mew": 0.9}),
     }
