@@ -30,6 +30,11 @@ include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/report.smk"
 
 
+if not ANOMALY:
+
+    include: "workflow/rules/catalogue.smk"
+
+
 report: "workflow/report/workflow.rst"
 
 
@@ -42,4 +47,6 @@ rule all:
         ),
         expand(f"{ITERATION}/{REPORT}/{{name}}", n=range(config["iterations"]), name=REPORT_FILES[config["mode"]]),
         [] if RAW_VALUES else f"{POOL}/features.zarr",
+        [] if ANOMALY else expand(f"{ITERATION}/catalogue/{{name}}", n=range(config["iterations"]), name=CATALOGUE_FILES),
+        [] if ANOMALY else expand(f"{CATALOGUE}/{{name}}", name=CATALOGUE_FILES),
     default_target: True

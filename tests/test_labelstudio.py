@@ -7,6 +7,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pandas as pd
 import pytest
@@ -143,6 +144,11 @@ def test_round_trip(labelstudio, pool, tmp_path):
     assert len(whole["flux"]) == len(whole["wavelength"]) > 3000, "the whole spectrum"
     assert whole["wavelength"] == sorted(whole["wavelength"])
     assert tasks[5].data["purpose"] == "performance estimate: a random candidate"
+    place = pd.read_parquet(pool / "catalog.parquet").set_index("id").loc[query["id"][1]]
+    sky = first.data["sky"]
+    assert "hips2fits?hips=CDS%2FP%2FDSS2%2Fcolor" in sky and f"ra={place['ra']}" in sky
+    assert urlencode({"target": f"{place['ra']:.6f} {place['dec']:+.6f}"}) in sky, "Aladin Lite"
+    assert sky.count("<a href=") == 3, "SIMBAD, VizieR, Aladin Lite"
     assert tasks[0].data["purpose"] == "the model is unsure"
 
     task_of = {spectrum: int(task) for task, spectrum in receipt["tasks"].items()}
@@ -203,6 +209,22 @@ def test_round_trip(labelstudio, pool, tmp_path):
     assert catalogue["label"].to_dict() == answers
     assert (catalogue["session"] == "round trip").all()
     assert catalogue.loc[spectra[2], "comment"] == "peaks look asymmetric"
+
+
+def test_the_first_batch_shows_no_null_and_no_sky_without_coordinates(pool, tmp_path):
+    """A value that does not exist is left out of the page, not shown as null."""
+    from alspec.oracles.labelstudio import sky_panel, tasks
+
+    query = write_query(pool, tmp_path / "query.parquet", 0, 2).assign(predicted=None)
+    query = query.drop(columns="probability").assign(reason="cold_start")
+    sky = {"survey": "CDS/P/DSS2/color", "fov_arcmin": 4, "pixels": 256}
+    made = tasks(query, pool / "window.zarr", pool, METADATA, "cold_start", sky)
+    for task in made:
+        assert set(task["data"]["metadata"]) == set(METADATA), "no predicted: null"
+        assert None not in task["data"]["metadata"].values()
+        assert task["data"]["sky"].startswith('<div class="alspec-sky"><img src=')
+        assert task["predictions"] == []
+    assert sky_panel(float("nan"), float("nan"), sky) == sky_panel(None, 10.0, sky) == ""
 
 
 def test_anomaly_mode_asks_for_relevance_zero_to_five(labelstudio, pool, tmp_path):
@@ -412,6 +434,10 @@ def test_the_labelling_page_shows_both_charts_the_metadata_and_the_guess(
         for field in [*METADATA, "predicted", "probability"]:
             assert field in metadata
         assert "single_peak" in metadata and "0.6" in metadata
+        cutout = page.locator(".alspec-sky img")
+        assert "hips2fits" in cutout.get_attribute("src"), "the sky, loaded by the browser"
+        links = page.locator(".alspec-sky a").all_inner_texts()
+        assert links == ["SIMBAD", "VizieR", "Aladin Lite"]
         chosen = page.locator(".lsf-choice", has=page.locator("input:checked"))
         assert chosen.count() == 1 and chosen.inner_text().startswith("single_peak")
         for key, name in enumerate([*CLASSES, "unsure"], start=1):

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from astropy.io import votable
 
 from alspec.layout import REPORT_FILES
 from alspec.pool import open_pool
@@ -161,6 +162,43 @@ def test_the_gallery_and_the_batch_show_exactly_what_they_say(workdir):
     before, now = (set(read(workdir, n, "candidates.parquet")["id"]) for n in (0, 1))
     assert advice["history"][1]["overlap"] == pytest.approx(len(before & now) / len(before | now))
     assert advice["advice"].startswith("go on"), "two iterations cannot show the list settled"
+
+
+def test_the_session_hands_over_its_last_catalogue_and_answers_sql(workdir):
+    results = workdir / "results"
+    last = results / "iterations" / "1" / "catalogue" / "candidates.csv"
+    handed = pd.read_csv(results / "catalogue" / "candidates.csv", dtype={"id": str})
+    assert handed.equals(pd.read_csv(last, dtype={"id": str}))
+    found = read(workdir, 1, "candidates.parquet")
+    assert sorted(handed["id"]) == sorted(found["id"]) and (handed["iteration"] == 1).all()
+    table = votable.parse_single_table(results / "catalogue" / "candidates.vot", verify="exception")
+    assert {f.ucd for f in table.fields} >= {"pos.eq.ra;meta.main", "stat.probability"}
+
+    def sql(query: str, *options: str) -> subprocess.CompletedProcess:
+        command = [str(BIN / "alspec"), "sql", query, "--results", str(results), *options]
+        return subprocess.run(command, capture_output=True, text=True, check=False)
+
+    counts = sql("SELECT iteration, count(*) AS n FROM predictions GROUP BY ALL ORDER BY 1")
+    assert counts.returncode == 0, counts.stderr
+    assert counts.stdout.split() == ["iteration", "n", "0", "300", "1", "300"]
+    query = (
+        "SELECT l.id FROM labels l JOIN catalog c USING (id)"
+        " WHERE l.label = 'double_peak' AND c.snrr > 20 ORDER BY 1"
+    )
+    written = sql(query, "--out", str(workdir / "bright.parquet"))
+    assert written.returncode == 0, written.stderr
+    labels = pd.read_parquet(results / "pool" / "labels.parquet")
+    snr = pd.read_parquet(results / "pool" / "catalog.parquet").set_index("id")["snrr"]
+    bright = labels.loc[
+        (labels["label"] == "double_peak") & (snr.loc[labels["id"]].to_numpy() > 20)
+    ]
+    assert pd.read_parquet(workdir / "bright.parquet")["id"].tolist() == sorted(bright["id"])
+    refused = sql("SELECT nothing FROM catalog")
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert (
+        "nothing" in refused.stderr
+        and "views: catalog, labels, predictions, candidates" in refused.stderr
+    )
 
 
 def png_width(path) -> int:

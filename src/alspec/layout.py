@@ -7,7 +7,9 @@ rules' wildcards.
                               anomaly scores, and every answer (labels.parquet)
     results/external/         an external labelled set (initial.source: external)
     results/cold_start/       the first batch asked
-    results/iterations/<n>/   one iteration: model, predictions, query, answers, report/
+    results/iterations/<n>/   one iteration: model, predictions, query, answers, report/,
+                              catalogue/
+    results/catalogue/        the last iteration's candidate catalogue: what is handed over
     results/logs/<step>/      one log per job
 
 Light on purpose (standard library only): the Snakefile imports it to build the DAG.
@@ -26,11 +28,15 @@ ITERATIONS = f"{RESULTS}/iterations"
 ITERATION = ITERATIONS + "/{n}"
 BATCH = RESULTS + "/{batch}"  # cold_start or iterations/<n>: a batch the oracle answers
 LOGS = f"{RESULTS}/logs"
+CATALOGUE = f"{RESULTS}/catalogue"  # the last iteration's candidate catalogue
 
 RECEIPT = "batch.json"  # a batch was sent to the oracle
 ANSWERS = "labels.parquet"  # ... and answered
 PERFORMANCE = "performance.json"
 ITERATION_RECORDS = (PERFORMANCE, "provenance.json")  # what makes an iteration done
+
+# An iteration's candidate catalogue (alspec.catalogue), in iterations/<n>/catalogue/
+CATALOGUE_FILES = ("candidates.vot", "candidates.fits", "candidates.csv")
 
 # An iteration's report (alspec.report): results/iterations/<n>/report/<file>, each with a
 # caption workflow/report/<stem>.rst in Snakemake's report.

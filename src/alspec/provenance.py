@@ -10,6 +10,7 @@ with unchanged inputs gives the same products, hence the same checksums.
 from __future__ import annotations
 
 import hashlib
+import json
 import platform
 import subprocess
 import sys
@@ -91,6 +92,12 @@ def checksum(path: Path) -> str:
             while block := stream.read(CHUNK):
                 digest.update(block)
     return f"sha256:{digest.hexdigest()}"
+
+
+def config_checksum(config: Mapping[str, Any]) -> str:
+    """The SHA-256 of a resolved config, as canonical JSON: equal configs, equal sums."""
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def seeds(config: Mapping[str, Any], prefix: str = "") -> dict[str, int]:

@@ -40,7 +40,7 @@ READS: dict[str, tuple[str, ...]] = {
     "rank": ("anomaly.relevance", "anomaly.seed", "anomaly.candidates", "query.batch_size"),
     "push": (
         *ANSWERS, "oracle.backend", "oracle.labelstudio.url", "oracle.labelstudio.project",
-        "oracle.labelstudio.token_file", "oracle.labelstudio.metadata",
+        "oracle.labelstudio.token_file", "oracle.labelstudio.metadata", "oracle.labelstudio.sky",
     ),
     "pull": (
         *ANSWERS, "anomaly.relevance_of", "oracle.backend", "oracle.labelstudio.project",
@@ -65,6 +65,7 @@ READS: dict[str, tuple[str, ...]] = {
         "query.random_sample_size", "query.pool_sample_size", "query.seed", "query.diversity",
         "query.discovery",
     ),
+    "catalogue": ("catalogue", "crossmatch"),
     "report": (
         "mode", "classes", "classes_of_interest", "query.strategy", "query.seed", "report",
     ),

@@ -5,7 +5,7 @@ import json
 # Light modules only (standard library, yaml, jsonschema): this process builds the DAG.
 from alspec.config import check_consistency
 from alspec.layout import BATCH, COLD_START, EXTERNAL, ITERATION, ITERATIONS, POOL, SURVEY, log_file
-from alspec.layout import REPORT, REPORT_FILES
+from alspec.layout import CATALOGUE, CATALOGUE_FILES, REPORT, REPORT_FILES
 from alspec.learners import learner
 from alspec.placement import job_resources, slurm_placement
 from alspec.settings import as_json
@@ -193,3 +193,20 @@ def report_inputs(wildcards):
     if not RAW_VALUES:
         inputs["features"] = f"{POOL}/features.zarr"
     return inputs
+
+
+# The candidate catalogue of an iteration's folder (rules catalogue and handover).
+LAST_ITERATION = config["iterations"] - 1
+
+
+def catalogue_inputs(folder):
+    """What the catalogue of the iteration in `folder` is made from."""
+    return {
+        "candidates": f"{folder}/candidates.parquet",
+        "training_set": f"{folder}/training_set.parquet",
+        "labels": f"{folder}/labels.parquet",
+        "catalog": f"{POOL}/catalog.parquet",
+        "performance": f"{folder}/performance.json",
+        "provenance": f"{folder}/provenance.json",
+        "crossmatch": [entry["path"] for entry in config["crossmatch"]],
+    }

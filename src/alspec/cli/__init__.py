@@ -1,7 +1,8 @@
 """`alspec <step>`: one command per workflow step, so every rule also runs by hand.
 
 A command parses its options, calls its step's library function and prints a summary;
-one module per stage (pool, labels, model, query, anomaly, oracle, evaluation). Option
+one module per stage (pool, labels, model, query, anomaly, oracle, evaluation,
+catalogue). Option
 defaults and settings come from the configuration schema, so a step run by hand
 behaves as it does in the workflow. Heavy libraries (TensorFlow) load only in the
 steps that need them.
@@ -18,7 +19,7 @@ from alspec import config as cfg
 from alspec.cli.common import COMMANDS
 
 # Each stage's module registers its commands, in the order `alspec --help` lists them.
-STAGES = ("pool", "labels", "model", "query", "anomaly", "oracle", "evaluation")
+STAGES = ("pool", "labels", "model", "query", "anomaly", "oracle", "evaluation", "catalogue")
 for stage in STAGES:
     importlib.import_module(f"alspec.cli.{stage}")
 
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     from alspec.labels import LabelError
     from alspec.oracles import BatchIncomplete, OracleUnavailable
     from alspec.pool import ReconciliationError
+    from alspec.samp import SampUnavailable
     from alspec.watch import WorkflowFailed
 
     try:
@@ -79,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg.ConfigError,
         LabelError,
         OracleUnavailable,
+        SampUnavailable,
         SchedulerUnavailable,
         WorkflowFailed,
         FileNotFoundError,

@@ -61,7 +61,8 @@ def push_batch(
         if window is None or pool is None:
             raise ValueError("push: the labelstudio oracle needs the window store and the pool")
         studio = oracle["labelstudio"]
-        page = labelstudio.Page(window, pool, tuple(studio["metadata"]))
+        sky = studio["sky"] if studio["sky"]["enabled"] else None
+        page = labelstudio.Page(window, pool, tuple(studio["metadata"]), sky)
         sent = labelstudio.push(
             asked,
             page,

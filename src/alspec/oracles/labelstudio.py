@@ -11,9 +11,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 from xml.sax.saxutils import quoteattr
 
 import httpx
@@ -95,11 +98,12 @@ def hotkeys(classes: Sequence[str]) -> list[str]:
     return [str(key) for key in (*range(1, 10), 0)]
 
 
-def labelling_config(classes: Sequence[str]) -> str:
+def labelling_config(classes: Sequence[str], sky: bool = False) -> str:
     """The page (FR8-FR10): the whole spectrum and the window as the model sees it, as
-    zoomable charts with values on hover, the metadata, one hotkey per class plus
-    "unsure", a comment box. Label Studio shares one wavelength axis between the charts,
-    set by the last: the whole spectrum opens on the window, its overview shows it all."""
+    zoomable charts with values on hover, the metadata, the sky around it (`sky`), one
+    hotkey per class plus "unsure", a comment box. Label Studio shares one wavelength
+    axis between the charts, set by the last: the whole spectrum opens on the window, its
+    overview shows it all."""
     choices = "\n".join(
         f'    <Choice value={quoteattr(name)} hotkey="{key}"/>'
         for key, name in zip(hotkeys(classes), [*classes, UNSURE], strict=False)
@@ -114,7 +118,7 @@ def labelling_config(classes: Sequence[str]) -> str:
               overviewWidth="100%">
     <Channel column="flux" legend="Hα window, normalised, as the model sees it"/>
   </TimeSeries>
-  <Table name="metadata" value="$metadata"/>
+  <Table name="metadata" value="$metadata"/>{SKY_PANEL if sky else ""}
   <Choices name="{LABEL_FROM}" toName="{SPECTRUM_TO}" choice="single-radio" showInline="true"
            required="true">
 {choices}
@@ -124,8 +128,53 @@ def labelling_config(classes: Sequence[str]) -> str:
 </View>"""
 
 
-def find_or_create_project(client: LabelStudio, title: str, classes: Sequence[str]) -> int:
-    config = labelling_config(classes)
+SKY_PANEL = '\n  <HyperText name="sky" value="$sky" inline="true"/>'
+SKY_LINKS = {
+    "SIMBAD": "https://simbad.cds.unistra.fr/simbad/sim-coo?",
+    "VizieR": "https://vizier.cds.unistra.fr/viz-bin/VizieR-4?",
+    "Aladin Lite": "https://aladin.cds.unistra.fr/AladinLite/?",
+}
+HIPS2FITS = "https://alasky.cds.unistra.fr/hips-image-services/hips2fits?"
+
+
+def sky_panel(ra: float | None, dec: float | None, sky: Mapping[str, Any]) -> str:
+    """The sky around a spectrum (config oracle.labelstudio.sky) as HTML: a cutout of the
+    HiPS survey and links to SIMBAD, VizieR and Aladin Lite there, all loaded by the
+    labeller's browser; "" for a spectrum without coordinates."""
+    if ra is None or dec is None or not (np.isfinite(ra) and np.isfinite(dec)):
+        return ""
+    target = f"{ra:.6f} {dec:+.6f}"
+    arcmin, degrees = sky["fov_arcmin"], sky["fov_arcmin"] / 60
+    queries = {
+        "SIMBAD": {
+            "Coord": target,
+            "CooFrame": "ICRS",
+            "Radius": arcmin / 2,
+            "Radius.unit": "arcmin",
+        },
+        "VizieR": {"-c": target, "-c.rm": arcmin / 2},
+        "Aladin Lite": {"target": target, "fov": degrees, "survey": sky["survey"]},
+    }
+    cutout = {
+        "hips": sky["survey"], "width": sky["pixels"], "height": sky["pixels"], "fov": degrees,
+        "projection": "TAN", "coordsys": "icrs", "ra": ra, "dec": dec, "format": "jpg",
+    }  # fmt: skip
+    links = " · ".join(
+        f'<a href="{escape(SKY_LINKS[name] + urlencode(query))}" target="_blank">{name}</a>'
+        for name, query in queries.items()
+    )
+    title = f"{sky['survey']}, {arcmin:g}′ around {target}"
+    image = (
+        f'<img src="{escape(HIPS2FITS + urlencode(cutout))}" width="{sky["pixels"]}"'
+        f' height="{sky["pixels"]}" alt="{escape(title)}" title="{escape(title)}"/>'
+    )
+    return f'<div class="alspec-sky">{image}<div>{escape(title)}: {links}</div></div>'
+
+
+def find_or_create_project(
+    client: LabelStudio, title: str, classes: Sequence[str], sky: bool = False
+) -> int:
+    config = labelling_config(classes, sky)
     for project in client.projects.list(title=title):
         if project.title == title:
             if project.label_config and project.label_config.strip() != config.strip():
@@ -169,15 +218,20 @@ def tasks(
     pool_dir: str | Path,
     metadata_fields: Sequence[str],
     batch: str,
+    sky: Mapping[str, Any] | None = None,
 ) -> list[dict]:
     """One task per queried spectrum, in query order (the most uncertain first), with the
-    model's guess pre-selected and the estimation samples marked as such."""
+    model's guess pre-selected, the estimation samples marked as such, and the sky
+    around it where `sky` (config oracle.labelstudio.sky) is on. A metadata value that
+    does not exist (no prediction in the first batch, say) is left out, not shown as
+    null."""
     ids = list(query["id"])
     windows = select([window_store], ids)
     catalog_path = Path(pool_dir) / "catalog.parquet"
     catalog = pd.read_parquet(catalog_path)
     grid, whole = whole_spectra(pool_dir, catalog, ids)
     metadata = metadata_table(catalog, metadata_fields, str(catalog_path))
+    catalog_positions = catalog.set_index("id")[["ra", "dec"]]
     result = []
     for row, window, spectrum in zip(
         query.itertuples(index=False), windows.flux.values, whole, strict=True
@@ -196,8 +250,15 @@ def tasks(
             "score": float(row.score),
             "window": chart(windows.window_wavelength.values, window),
             "spectrum": chart(grid, spectrum),
-            "metadata": {key: plain_value(value) for key, value in meta.items()},
+            "metadata": {
+                key: plain
+                for key, value in meta.items()
+                if (plain := plain_value(value)) is not None
+            },
         }
+        if sky:
+            place = catalog_positions.loc[row.id]
+            data["sky"] = sky_panel(plain_value(place["ra"]), plain_value(place["dec"]), sky)
         known = isinstance(row.predicted, str) and row.predicted != ""
         guess = [_prediction(row.predicted, confidence, batch)] if known else []
         result.append({"data": data, "predictions": guess})
@@ -223,6 +284,7 @@ class Page:
     window_store: Path
     pool_dir: Path
     metadata: tuple[str, ...]
+    sky: Mapping[str, Any] | None = None  # config oracle.labelstudio.sky, None when off
 
 
 def push(
@@ -237,7 +299,7 @@ def push(
     """Import the batch unless the project already holds it (a rerun must not duplicate it)."""
     client = connect(url, token_file)
     with refusals(f"open project {project!r}"):
-        project_id = find_or_create_project(client, project, classes)
+        project_id = find_or_create_project(client, project, classes, page.sky is not None)
         existing = _batch_tasks(client, project_id, batch)
     if existing and set(existing.values()) != set(query["id"]):
         raise ValueError(
@@ -245,7 +307,7 @@ def push(
             "delete those tasks or name another project in oracle.labelstudio.project"
         )
     if not existing:
-        batch_tasks = tasks(query, page.window_store, page.pool_dir, page.metadata, batch)
+        batch_tasks = tasks(query, page.window_store, page.pool_dir, page.metadata, batch, page.sky)
         with refusals(f"import batch {batch}"):
             response = client.projects.import_tasks(
                 id=project_id, request=batch_tasks, return_task_ids=True
