@@ -68,6 +68,7 @@ READS: dict[str, tuple[str, ...]] = {
     "catalogue": ("catalogue", "crossmatch"),
     "report": (
         "mode", "classes", "classes_of_interest", "query.strategy", "query.seed", "report",
+        "anomaly.relevance.maximum",
     ),
 }  # fmt: skip
 
