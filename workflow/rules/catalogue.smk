@@ -32,7 +32,5 @@ use rule catalogue as handover with:
         expand(f"{CATALOGUE}/{{name}}", name=CATALOGUE_FILES),
     params:
         iteration=LAST_ITERATION,
-        out=CATALOGUE,
-        settings=step_settings("catalogue"),
     log:
         log_file("handover"),
