@@ -21,7 +21,7 @@ from alspec.preprocess import (
     window_grid,
 )
 
-from conftest import GRID, run_alspec, write_pool
+from conftest import GRID, build_pool, run_alspec, write_pool
 
 HALPHA = Line("halpha", 6564.61, (6550.0, 6580.0), ((6510.0, 6540.0), (6590.0, 6620.0)))
 WAVE = np.arange(6400.0, 6700.0, 0.5)
@@ -268,3 +268,38 @@ def test_lines_of_simulated_be_stars_are_in_emission(pool, survey, tmp_path):
     truth = pd.read_parquet(survey / "truth.parquet").set_index("id")["label"]
     by_class = ew.groupby(truth.reindex(ew.index)).median()
     assert by_class["single_peak"] < 0 and by_class["double_peak"] < 0 < by_class["other"]
+
+
+@pytest.fixture(scope="module")
+def one_shard_window(survey, tmp_path_factory) -> xr.Dataset:
+    """The survey's window from a pool in a single shard: what any sharding must give."""
+    pool = tmp_path_factory.mktemp("one-shard")
+    build_pool([survey / "spectra"], pool, shard_size=1000)
+    run_alspec(
+        "window", "--pool", pool, "--out", pool / "window.zarr", "--set", "pool.block_size=64"
+    )
+    return open_store(pool / "window.zarr").load()
+
+
+@pytest.mark.parametrize(("shard_size", "spectra"), [(1, 20), (7, 200), (90, 200)])
+def test_any_shard_size_reads_as_one_pool(survey, tmp_path, one_shard_window, shard_size, spectra):
+    """Shards of sizes that do not divide the block (64 here, 1,024 by default; the last
+    shard smaller than the rest) give the same window, and the features step runs over
+    them: a shard's Zarr chunks are not carried into the pool's stores."""
+    files = sorted((survey / "spectra").iterdir())[:spectra]
+    build_pool(files, tmp_path, shard_size=shard_size)
+    block = "pool.block_size=64"
+    run_alspec("window", "--pool", tmp_path, "--out", tmp_path / "window.zarr", "--set", block)
+    window = open_store(tmp_path / "window.zarr").load()
+    ids = [str(i) for i in window.id.values]
+    expected = one_shard_window.isel(
+        spectrum=pd.Index([str(i) for i in one_shard_window.id.values]).get_indexer(ids)
+    )
+    assert len(ids) == spectra
+    np.testing.assert_array_equal(window.flux.values, expected.flux.values)
+    assert window.flux.encoding["chunks"] == (64, window.sizes["window_wavelength"])
+    run_alspec(
+        "features", "--pool", tmp_path, "--out", tmp_path / "features.zarr", "--set", block,
+        "--set", "features.map.method=none", "--set", "features.pca.components=3",
+    )  # fmt: skip
+    assert open_store(tmp_path / "features.zarr").sizes["spectrum"] == spectra

@@ -320,9 +320,12 @@ def open_pool(pool_dir: str | Path) -> xr.Dataset:
         keep = rows["row"].to_numpy()
         parts.append(data if len(keep) == data.sizes["spectrum"] else data.isel(spectrum=keep))
     # join="exact": every shard must be on the same wavelength grid
-    return xr.concat(
+    pool = xr.concat(
         parts, dim="spectrum", data_vars="all", coords="minimal", compat="override", join="exact"
     )
+    for variable in pool.variables.values():
+        variable.encoding = {}  # a shard's Zarr chunks are not the pool's: whoever writes sets them
+    return pool
 
 
 def iter_blocks(n: int, block_size: int, desc: str) -> Iterator[slice]:
