@@ -15,6 +15,7 @@ alspec.layout.REPORT_FILES), each with the table it was drawn from beside it (.c
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Mapping
@@ -122,10 +123,15 @@ class _Iteration:
 
     # --- the figures: each returns (figure or page, the data it shows) ---------------------
 
-    def learning_curve(self) -> tuple[Any, pd.DataFrame]:
+    @functools.cached_property
+    def curve(self) -> pd.DataFrame:
+        """The learning curve so far (classification mode): the learning curve's figure and
+        the stopping advice both read it."""
         answers = [self.answers(f) for f in self.folders]
-        curve = history.learning_curve(self.records, answers, self.settings["classes_of_interest"])
-        return figures.learning_curve_figure(curve), curve
+        return history.learning_curve(self.records, answers, self.settings["classes_of_interest"])
+
+    def learning_curve(self) -> tuple[Any, pd.DataFrame]:
+        return figures.learning_curve_figure(self.curve), self.curve
 
     def ranking_curve(self) -> tuple[Any, pd.DataFrame]:
         curve = history.ranking_curve(self.records)
@@ -137,9 +143,7 @@ class _Iteration:
         ]
         if self.settings["mode"] == "anomaly":
             return history.candidate_history(ids, pd.DataFrame({"iteration": self.iterations}))
-        answers = [self.answers(f) for f in self.folders]
-        curve = history.learning_curve(self.records, answers, self.settings["classes_of_interest"])
-        return history.candidate_history(ids, curve)
+        return history.candidate_history(ids, self.curve)
 
     @property
     def iterations(self) -> list[int]:
