@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchmark_ingest import BIN, ROOT, run
+from benchmark_ingest import BIN, ROOT, cpu_model, run
 
 WORK = ROOT / "results" / "benchmarks" / "catalogue"
 SUBCLASSES = np.array(["A0", "B2", "B5", "B9", "F5", "G2", "K3", "M0"])
@@ -120,10 +119,7 @@ def main() -> None:
         "peak_memory_mb": memory,
     }  # fmt: skip
     print(f"SQL filter over {args.rows:,} rows: {seconds:.1f} s, {memory} MB", flush=True)
-    cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    model = next(
-        (line.split(":", 1)[1].strip() for line in cpu.splitlines() if "Model name" in line), ""
-    )
+    model = cpu_model()
     report = {"machine": model, "candidates": args.candidates, "rows": args.rows, **figures}
     (WORK.parent / "catalogue.json").write_text(json.dumps(report, indent=2))
     (WORK.parent / "catalogue.md").write_text(markdown(report))

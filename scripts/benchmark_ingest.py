@@ -32,6 +32,13 @@ WORK = ROOT / "results" / "benchmarks" / "ingest"
 DISTINCT = 10_000
 
 
+def cpu_model() -> str:
+    """The CPU's model as `lscpu` names it (figures differ between kinds of CPU)."""
+    listing = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    names = (line.split(":", 1)[1].strip() for line in listing.splitlines() if "Model name" in line)
+    return next(names, "") or platform.processor() or platform.machine()
+
+
 def run(command: list[str]) -> tuple[float, int]:
     """Wall time (s) and peak resident memory (MB) of one command."""
     start = time.perf_counter()

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import subprocess
 import sys
 from pathlib import Path
 
@@ -28,7 +26,7 @@ import pandas as pd
 import xarray as xr
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchmark_ingest import BIN, ROOT, run
+from benchmark_ingest import BIN, ROOT, cpu_model, run
 
 from alspec import layout
 from alspec.config import load
@@ -187,11 +185,8 @@ def main() -> None:
         seconds, memory = run(command)
         rows.append({"spectra": n, "seconds": round(seconds, 1), "peak_memory_mb": memory})
         print(f"{n:,} spectra: report in {seconds:.1f} s, peak memory {memory} MB", flush=True)
-    cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    model = next(
-        (line.split(":", 1)[1].strip() for line in cpu.splitlines() if "Model name" in line), ""
-    )
-    report = {"machine": f"{model or platform.processor()}, {os.cpu_count()} cores", "sizes": rows}
+    model = cpu_model()
+    report = {"machine": f"{model}, {os.cpu_count()} cores", "sizes": rows}
     write_json(report, WORK.parent / "report.json")
     (WORK.parent / "report.md").write_text(markdown(report))
     print(markdown(report))
