@@ -10,6 +10,7 @@ import pandas as pd
 from alspec import models
 from alspec.inference import predict_pool
 from alspec.pool import open_store
+from alspec.query import select_batch
 from alspec.strategies import entropy
 
 from conftest import run_alspec
@@ -70,15 +71,25 @@ def test_training_stops_when_validation_stops_improving(rng):
 def test_mc_dropout_passes_form_a_reproducible_committee(rng):
     x, y = toy_windows(rng)
     model, _ = fit(x, y, epochs=5)
-    committee = models.mc_dropout_proba(model, x, members=8, seed=1, batch_size=25)
+    committee = models.dropout_committee(model, members=8, seed=1, batch_size=25)(x)
     assert committee.shape == (8, 60, 3)
     np.testing.assert_allclose(committee.sum(-1), 1, rtol=1e-5)
     assert not np.allclose(committee[0], committee[1]), "each pass drops other units"
-    again = models.mc_dropout_proba(model, x, members=8, seed=1)
+    again = models.dropout_committee(model, members=8, seed=1)(x)
     np.testing.assert_allclose(committee, again, rtol=1e-5)
     # dropout off, the head is the plain model
     plain = models.predict_proba(model, x)
     assert np.abs(committee.mean(0) - plain).mean() < 0.1
+
+
+def test_the_compiled_forward_pass_is_keras_own(rng):
+    x, y = toy_windows(rng, 90)
+    model, _ = fit(x, y, epochs=3)
+    reference = models.predict_proba(model, x)
+    for batch_size in (32, 90, 4096):  # padded last batch, one batch, one padded batch
+        compiled = models.pool_proba(model, batch_size)(x)
+        np.testing.assert_allclose(compiled, reference, atol=1e-5)
+    assert models.pool_proba(model)(x[:0]).shape == (0, 3)
 
 
 def test_predictions_cover_the_pool(pool, tmp_path, rng):
@@ -86,18 +97,28 @@ def test_predictions_cover_the_pool(pool, tmp_path, rng):
     model, _ = fit(x, y, epochs=15, seed=0, validation_fraction=0)
     assert (models.predict_proba(model, x).argmax(1) == y).mean() > 0.9, "it learns the shapes"
     classes = ["other", "single_peak", "double_peak"]
-    out = tmp_path / "predictions.parquet"
-
-    def proba(windows):
-        return models.predict_proba(model, windows)
-
-    n = predict_pool(proba, pool / "window.zarr", classes, out, block_size=64)
-    table = pd.read_parquet(out)
+    tables = {}
+    for path, proba in {
+        "keras": lambda windows: models.predict_proba(model, windows),
+        "compiled": models.pool_proba(model, batch_size=48),
+    }.items():
+        out = tmp_path / f"{path}.parquet"
+        n = predict_pool(proba, pool / "window.zarr", classes, out, block_size=64)
+        tables[path] = pd.read_parquet(out)
+    table = tables["compiled"]
     assert len(table) == n > 150 and table["id"].is_unique
     p = table[["p_other", "p_single_peak", "p_double_peak"]].to_numpy()
     np.testing.assert_allclose(p.sum(1), 1, rtol=1e-5)
     np.testing.assert_allclose(table["entropy"], entropy(p), rtol=1e-5)
     assert (table["predicted"] == np.array(classes)[p.argmax(1)]).all()
+    # the compiled path classifies as Keras's own and asks the same batch
+    reference = tables["keras"]
+    assert (table["predicted"] == reference["predicted"]).mean() >= 0.999
+    batches = [
+        select_batch(t.assign(score=t["entropy"]), [], classes[1:], 20, 5, np.random.default_rng(0))
+        for t in (table, reference)
+    ]
+    assert batches[0]["id"].tolist() == batches[1]["id"].tolist()
 
 
 def test_train_and_predict_a_dropout_committee_by_hand(pool, survey, tmp_path):

@@ -10,9 +10,10 @@ beside them, so the members' probabilities never need to be written.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -28,6 +29,7 @@ from alspec.strategies import COMMITTEE, consensus, entropy
 logger = logging.getLogger(__name__)
 
 Proba = Callable[[np.ndarray], np.ndarray]
+T = TypeVar("T")
 
 
 def part_rows(n: int, part: int, parts: int, block_size: int) -> slice:
@@ -67,6 +69,20 @@ def prediction_table(
     return pa.table(columns)
 
 
+def read_ahead(blocks: Iterable[slice], read: Callable[[slice], T]) -> Iterator[T]:
+    """`read(block)` of each block, the next one read in a thread while the caller
+    computes on this one: the cores never wait for the disk."""
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        pending = None
+        for block in blocks:
+            upcoming = reader.submit(read, block)
+            if pending is not None:
+                yield pending.result()
+            pending = upcoming
+        if pending is not None:
+            yield pending.result()
+
+
 def predict_pool(
     proba: Proba,
     store: str | Path,
@@ -88,11 +104,13 @@ def predict_pool(
     learner.check_store(data, store)
     rows = part_rows(data.sizes["spectrum"], part, parts, block_size)
     written = 0
+
+    def read(block: slice) -> tuple[np.ndarray, np.ndarray]:
+        return model_inputs(learner, data, slice(rows.start + block.start, rows.start + block.stop))
+
     with atomic_output(out) as tmp:
         writer = None
-        for block in iter_blocks(rows.stop - rows.start, block_size, "predict"):
-            block_rows = slice(rows.start + block.start, rows.start + block.stop)
-            ids, x = model_inputs(learner, data, block_rows)
+        for ids, x in read_ahead(iter_blocks(rows.stop - rows.start, block_size, "predict"), read):
             table = prediction_table(ids, proba(x), classes)
             writer = writer or pq.ParquetWriter(tmp, table.schema)
             writer.write_table(table)

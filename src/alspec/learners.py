@@ -84,12 +84,13 @@ class CNN(Learner):
         return models.load(str(path), classes)
 
     def probabilities(self, fitted: Any, *, members: int = 0, seed: int = 0) -> Proba:
-        """(n, classes), or with `members` that many dropout passes (members, n, classes)."""
+        """(n, classes), or with `members` that many dropout passes (members, n, classes);
+        compiled once, for the whole pool."""
         from alspec import models
 
         if members:
-            return lambda x: models.mc_dropout_proba(fitted, x, members, seed)
-        return lambda x: models.predict_proba(fitted, x)
+            return models.dropout_committee(fitted, members, seed)
+        return models.pool_proba(fitted)
 
     def use_threads(self, threads: int) -> str:
         from alspec import models

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,49 +160,101 @@ def train(
     return model, report
 
 
-def predict_proba(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Class probabilities (n, n_classes) for windows `x` (n, points), dropout off."""
+INFERENCE_BATCH = 4096  # spectra per compiled forward pass: past this, no faster on CPUs
+
+
+class Forward:
+    """A model's forward pass (dropout off), compiled once by XLA for one batch shape.
+
+    Keras's `predict` re-enters Python per batch and runs the graph op by op; this runs
+    at the matrix-multiply rate of the cores. Every batch is padded to `batch_size` rows,
+    so the function compiles once, and a spectrum's result does not depend on which
+    batch it came in.
+    """
+
+    def __init__(self, model: keras.Model, batch_size: int = INFERENCE_BATCH) -> None:
+        self.batch_size = batch_size
+        self.n_outputs = model.output_shape[-1]
+        shape = (batch_size, *model.input_shape[1:])
+        self._run = tf.function(
+            lambda x: model(x, training=False),
+            jit_compile=True,
+            input_signature=[tf.TensorSpec(shape, tf.float32)],
+        )
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Outputs (n, ...) for inputs `x` (n, ...), in batches of `batch_size`."""
+        out = np.empty((len(x), self.n_outputs), dtype=np.float32)
+        for start in range(0, len(x), self.batch_size):
+            batch = x[start : start + self.batch_size]
+            n = len(batch)
+            if n < self.batch_size:
+                batch = np.concatenate(
+                    [batch, np.zeros((self.batch_size - n, *batch.shape[1:]), batch.dtype)]
+                )
+            out[start : start + n] = self._run(batch).numpy()[:n]
+        return out
+
+
+def predict_proba(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """Class probabilities (n, n_classes) for a few windows `x` (n, points), dropout off:
+    Keras's own `predict`, no compiling (validation sets, tests)."""
     if len(x) == 0:
         return np.empty((0, model.output_shape[-1]), dtype=np.float32)
-    return model.predict(x[..., None], batch_size=batch_size, verbose=0)
+    return model.predict(x[..., None], batch_size=1024, verbose=0)
 
 
-def mc_dropout_proba(
-    model: keras.Model, x: np.ndarray, members: int, seed: int, batch_size: int = 4096
-) -> np.ndarray:
-    """A committee of `members` Monte-Carlo-dropout passes (members, n, n_classes).
+def pool_proba(model: keras.Model, batch_size: int = INFERENCE_BATCH) -> Callable:
+    """Class probabilities of windows (n, points) -> (n, n_classes) for a whole pool:
+    the forward pass compiled once (Forward) and reused for every block."""
+    forward = Forward(model, batch_size)
+    return lambda x: forward(np.asarray(x, dtype=np.float32)[..., None])
+
+
+def dropout_committee(
+    model: keras.Model, members: int, seed: int, batch_size: int = INFERENCE_BATCH
+) -> Callable:
+    """A committee of `members` Monte-Carlo-dropout passes: windows (n, points) ->
+    probabilities (members, n, n_classes).
 
     Each member is one thinned network: one dropout mask per layer, drawn from (seed,
     member) and applied to every spectrum, so a spectrum's committee does not depend on
     the batch or the part of the pool it came in. Dropout sits only in the dense head,
-    so the convolutions run once per spectrum and only the head runs per member.
+    so the convolutions run once per spectrum (compiled, as Forward) and only the head
+    runs per member.
     """
     flatten = next(
         i for i, layer in enumerate(model.layers) if isinstance(layer, keras.layers.Flatten)
     )
-    body = keras.Model(model.input, model.layers[flatten].output)
+    body = Forward(keras.Model(model.input, model.layers[flatten].output), batch_size)
     head = model.layers[flatten + 1 :]
 
     def masks(member: int) -> list[np.ndarray | None]:
         rng = np.random.default_rng([seed, member])
         return [
-            (rng.random(layer.input.shape[-1]) >= layer.rate) / (1 - layer.rate)
+            ((rng.random(layer.input.shape[-1]) >= layer.rate) / (1 - layer.rate)).astype(
+                np.float32
+            )
             if isinstance(layer, keras.layers.Dropout)
             else None
             for layer in head
         ]
 
     thinned = [masks(member) for member in range(members)]
-    out = np.empty((members, len(x), model.output_shape[-1]), dtype=np.float32)
-    for start in range(0, len(x), batch_size):
-        rows = slice(start, start + batch_size)
-        hidden = body(x[rows, :, None], training=False)
-        for member, member_masks in enumerate(thinned):
-            z = hidden
-            for layer, mask in zip(head, member_masks, strict=True):
-                z = layer(z) if mask is None else z * mask.astype(np.float32)
-            out[member, rows] = keras.ops.convert_to_numpy(z)
-    return out
+
+    def proba(x: np.ndarray) -> np.ndarray:
+        out = np.empty((members, len(x), model.output_shape[-1]), dtype=np.float32)
+        for start in range(0, len(x), batch_size):
+            rows = slice(start, start + batch_size)
+            hidden = body(np.asarray(x[rows], dtype=np.float32)[..., None])
+            for member, member_masks in enumerate(thinned):
+                z = hidden
+                for layer, mask in zip(head, member_masks, strict=True):
+                    z = layer(z) if mask is None else z * mask
+                out[member, rows] = keras.ops.convert_to_numpy(z)
+        return out
+
+    return proba
 
 
 def load(path: str, classes: Sequence[str]) -> keras.Model:
