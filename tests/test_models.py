@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import keras
 import numpy as np
 import pandas as pd
+import pytest
 
-from alspec import models
+from alspec import models, provenance
 from alspec.inference import predict_pool
 from alspec.pool import open_store
 from alspec.query import select_batch
@@ -150,3 +153,50 @@ def test_train_and_predict_a_dropout_committee_by_hand(pool, survey, tmp_path):
     assert len(table) == second_half.sum()
     assert (table["members"] == 5).all()
     assert {"vote_entropy", "kl_divergence", "bald"} <= set(table.columns)
+
+
+def test_a_warm_start_begins_from_the_previous_model_and_reruns_the_same(pool, survey, tmp_path):
+    from alspec.config import resolve
+    from alspec.training import train_iteration
+
+    truth = pd.read_parquet(survey / "truth.parquet")
+    labelled = truth.groupby("label").head(20)[["id", "label"]]
+    labelled.to_parquet(tmp_path / "labels.parquet")
+    settings = resolve({"model": {"architecture": "slim", "epochs": 2, "warm_start": True}})
+
+    def train(name: str, warm_start: Path | None, iteration: int = 1, **model) -> dict:
+        return train_iteration(
+            inputs=[pool / "window.zarr"],
+            training_set=tmp_path / "labels.parquet",
+            model_path=tmp_path / f"{name}.keras",
+            report_path=tmp_path / f"{name}.json",
+            settings=settings | {"model": settings["model"] | model},
+            iteration=iteration,
+            warm_start=warm_start,
+        )
+
+    assert train("first", None, iteration=0)["warm_start"] is None
+    report = train("warm", tmp_path / "first.keras")
+    assert report["warm_start"] == {
+        "model": str(tmp_path / "first.keras"),
+        "checksum": provenance.checksum(tmp_path / "first.keras"),
+    }
+    train("again", tmp_path / "first.keras")
+    train("fresh", None, iteration=0, seed=0)
+
+    def weights(name: str) -> list[np.ndarray]:
+        return keras.saving.load_model(tmp_path / f"{name}.keras").get_weights()
+
+    for warm, again in zip(weights("warm"), weights("again"), strict=True):
+        np.testing.assert_array_equal(warm, again)  # rerun alone: the same weights
+    assert any(
+        not np.array_equal(w, f) for w, f in zip(weights("warm"), weights("fresh"), strict=True)
+    ), "it started from the first model, not from fresh weights"
+    with pytest.raises(ValueError, match="name it"):
+        train("missing", None)
+    with pytest.raises(ValueError, match="warm_start is false"):
+        train("unwanted", tmp_path / "first.keras", warm_start=False)
+    with pytest.raises(ValueError, match="do not fit the CNN"):
+        train("other", tmp_path / "first.keras", architecture="seed003")
+    with pytest.raises(ValueError, match="only the CNN"):
+        train("forest", None, type="random_forest")

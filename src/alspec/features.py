@@ -254,6 +254,7 @@ def write_window(
     from alspec.io import atomic_output
     from alspec.pool import open_pool
     from alspec.preprocess import window_grid
+    from alspec.provenance import seal
 
     shape, block_size = settings["window"], settings["pool"]["block_size"]
     grid = window_grid(shape["start"], shape["stop"], shape["points"])
@@ -267,6 +268,7 @@ def write_window(
         )
         encoding = {"flux": {"chunks": (block_size, grid.size)}}
         write(windows.chunk({"spectrum": block_size}), tmp, "window", **encoding)
+        seal(tmp, name=out.name)
     return {"spectra": windows.sizes["spectrum"], "normalisation": shape["normalisation"]}
 
 
@@ -278,6 +280,7 @@ def write_features(
     from alspec.config import check_lines
     from alspec.io import atomic_output
     from alspec.pool import open_pool, open_store
+    from alspec.provenance import seal
 
     chosen, block_size = settings["features"], settings["pool"]["block_size"]
     pca_settings, map_settings = chosen["pca"], chosen["map"]
@@ -306,6 +309,7 @@ def write_features(
                 attrs={"map_method": method},
             )
             write(embedding, tmp, f"{method} map", mode="a")
+        seal(tmp, name=out.name)
     return {
         "spectra": data.sizes["spectrum"],
         "components": pca.n_components_,

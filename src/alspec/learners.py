@@ -29,7 +29,8 @@ class Learner:
     """What every model type tells the pipeline: `store` the pool store it reads
     ("window" or "features"; its variable `reads`), `suffix` its file, `committee`
     "dropout" (formed at prediction) or "models" (formed at training), `gpu` whether its
-    steps ask for GPUs. Subclasses fit, save, load and predict."""
+    steps ask for GPUs, `warm_starts` whether it can start from a saved model's weights.
+    Subclasses fit, save, load and predict."""
 
     name: str
     description: ClassVar[str]  # "the CNN": what the messages call it
@@ -38,6 +39,7 @@ class Learner:
     suffix: ClassVar[str]
     committee: ClassVar[str]
     gpu: ClassVar[bool]
+    warm_starts: ClassVar[bool] = False
 
     def check_store(self, data: Any, source: str | Path) -> None:
         """A clear error when `data` is not the store this learner reads."""
@@ -53,23 +55,35 @@ class Learner:
 
 
 class CNN(Learner):
-    """The CNN of alspec.models on the Hα window; its committee: dropout passes."""
+    """The CNN of alspec.models on the Hα window; its committee: dropout passes; it can
+    start from the previous iteration's weights (model.warm_start)."""
 
     description = "the CNN"
     store, reads, suffix, committee, gpu = "window", "flux", ".keras", "dropout", True
+    warm_starts = True
 
     def inputs(self, data: Any) -> tuple[Any, Any]:
         """(x, usable) of store `data`: the windows, and which are classifiable."""
         return data.flux.values, data.valid.values
 
     def fit(
-        self, x: Any, y: Any, *, n_classes: int, model: dict[str, Any], **_: Any
+        self,
+        x: Any,
+        y: Any,
+        *,
+        n_classes: int,
+        model: dict[str, Any],
+        warm_start: str | Path | None = None,
+        **_: Any,
     ) -> tuple[Any, dict[str, Any]]:
-        """A CNN fitted on windows `x`, integer labels `y`, by config section `model`."""
+        """A CNN fitted on windows `x`, integer labels `y`, by config section `model`,
+        starting from the weights of the saved CNN `warm_start` where given."""
         from alspec import models
 
         fitting = models.Fitting(**{key: model[key] for key in models.Fitting.__dataclass_fields__})
-        fitted, report = models.train(x, y, n_classes, model["architecture"], fitting)
+        fitted, report = models.train(
+            x, y, n_classes, model["architecture"], fitting, str(warm_start) if warm_start else None
+        )
         return fitted, report | {
             "architecture": model["architecture"],
             "parameters": fitted.count_params(),
@@ -122,6 +136,7 @@ class ScikitLearn(Learner):
         model: dict[str, Any],
         committee_models: Sequence[str] = (),
         threads: int = 0,
+        **_: Any,
     ) -> tuple[Any, dict[str, Any]]:
         """Models fitted on feature rows `x`, integer labels `y`, by config section
         `model`: this kind, or one of each of `committee_models`."""

@@ -102,10 +102,29 @@ class Fitting:
     seed: int = 0
 
 
+def start_from(model: keras.Model, saved: str) -> None:
+    """Give `model` the weights of the saved CNN `saved` (a warm start): its shape."""
+    initial = keras.saving.load_model(saved)
+    shapes = [tuple(w.shape) for w in model.weights]
+    if [tuple(w.shape) for w in initial.weights] != shapes:
+        raise ValueError(
+            f"{saved}: its weights do not fit the CNN being trained (another"
+            " model.architecture, window or classes); train from scratch"
+            " (model.warm_start: false) once"
+        )
+    model.set_weights(initial.get_weights())
+
+
 def train(
-    x: np.ndarray, y: np.ndarray, n_classes: int, architecture: str, fitting: Fitting
+    x: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    architecture: str,
+    fitting: Fitting,
+    warm_start: str | None = None,
 ) -> tuple[keras.Model, dict]:
-    """Fit a fresh CNN on windows `x` (n, points) with integer labels `y`.
+    """Fit a CNN on windows `x` (n, points) with integer labels `y`: a fresh one, or one
+    starting from the weights of the saved CNN `warm_start`.
 
     A stratified validation split stops training once its loss has not improved for
     `patience` epochs and keeps the best epoch's weights; its macro F1 names the
@@ -122,6 +141,8 @@ def train(
         fitting.seed,
     )
     model = build_cnn(x.shape[1], n_classes, architecture)
+    if warm_start:
+        start_from(model, warm_start)
     model.compile(
         optimizer=keras.optimizers.Adam(fitting.learning_rate),
         loss="sparse_categorical_crossentropy",

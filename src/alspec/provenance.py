@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import platform
 import subprocess
 import sys
@@ -42,6 +43,8 @@ PACKAGES = (
     "label-studio-sdk",
 )
 CHUNK = 1 << 20  # bytes read at a time while hashing
+
+logger = logging.getLogger(__name__)
 
 
 def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
@@ -94,6 +97,48 @@ def checksum(path: Path) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
+def listing(store: Path) -> str:
+    """SHA-256 of a store's file names, sizes and modification times: read from the
+    directory alone, it changes whenever a file of the store is rewritten."""
+    digest = hashlib.sha256()
+    for file in _files(store):
+        stat = file.stat()
+        digest.update(
+            f"{file.relative_to(store).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode()
+        )
+    return f"sha256:{digest.hexdigest()}"
+
+
+def seal_of(store: Path) -> Path:
+    """Where a store's seal lies: beside it (window.zarr.checksum.json), not in it,
+    where Zarr would take it for a member of the store."""
+    return store.with_name(store.name + ".checksum.json")
+
+
+def seal(store: Path, name: str | None = None) -> str:
+    """Hash a Zarr store once, as the step that made it finishes, and write the checksum
+    beside it with its listing: each iteration's record then checks the listing instead
+    of reading the whole store again (a 10^7-spectrum window store is 5.6 GB). `name`:
+    the store's final name, where it is sealed before being moved there."""
+    made = {"checksum": checksum(store), "listing": listing(store)}
+    seal_of(store.with_name(name) if name else store).write_text(json.dumps(made, indent=2) + "\n")
+    return made["checksum"]
+
+
+def verified_checksum(path: Path) -> dict[str, str]:
+    """`path` and its checksum, and how it was `verified`: "sealed" for a store whose
+    files are as sealed (names, sizes, times; its data not read), "hashed" for anything
+    else, and a store changed since it was sealed is hashed anew, with a warning."""
+    sealed = seal_of(path)
+    if not (path.is_dir() and sealed.is_file()):
+        return {"path": str(path), "checksum": checksum(path), "verified": "hashed"}
+    recorded = json.loads(sealed.read_text())
+    if listing(path) == recorded["listing"]:
+        return {"path": str(path), "checksum": recorded["checksum"], "verified": "sealed"}
+    logger.warning("%s: changed since it was made (%s); hashing it anew", path, sealed.name)
+    return {"path": str(path), "checksum": checksum(path), "verified": "changed since sealed"}
+
+
 def config_checksum(config: Mapping[str, Any]) -> str:
     """The SHA-256 of a resolved config, as canonical JSON: equal configs, equal sums."""
     text = json.dumps(config, sort_keys=True, separators=(",", ":"))
@@ -113,7 +158,7 @@ def seeds(config: Mapping[str, Any], prefix: str = "") -> dict[str, int]:
 
 
 def _checksums(paths: Mapping[str, Path]) -> dict[str, dict[str, str]]:
-    return {name: {"path": str(p), "checksum": checksum(p)} for name, p in paths.items()}
+    return {name: verified_checksum(Path(p)) for name, p in paths.items()}
 
 
 def record(

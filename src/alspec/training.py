@@ -124,6 +124,22 @@ def labelled_inputs(
     return x[keep], examples["target"].to_numpy()[keep]
 
 
+def check_warm_start(learner: Any, wanted: bool, warm_start: Path | None, iteration: int) -> None:
+    """A clear error where model.warm_start and the model to start from disagree."""
+    if wanted and not learner.warm_starts:
+        raise ValueError(
+            f"model.warm_start: {learner.description} cannot start from a fitted model;"
+            " only the CNN can"
+        )
+    if warm_start and not wanted:
+        raise ValueError(f"{warm_start}: a model to start from, but model.warm_start is false")
+    if wanted and warm_start is None and iteration > 0:
+        raise ValueError(
+            f"model.warm_start: iteration {iteration} starts from iteration"
+            f" {iteration - 1}'s model; name it (--warm-start)"
+        )
+
+
 def train_iteration(
     *,
     inputs: Sequence[str | Path],
@@ -133,21 +149,26 @@ def train_iteration(
     settings: Mapping[str, Any],
     iteration: int = 0,
     checkpoints: Path | None = None,
+    warm_start: Path | None = None,
     threads: int = 0,
 ) -> dict[str, Any]:
     """The train step: fit config `model.type` on the answers in `training_set` (inputs
     from the `inputs` stores), save it to `model_path` (and a hard link in `checkpoints`
-    named by iteration and validation F1, seed 001) and its report. Returns the report."""
+    named by iteration and validation F1, seed 001) and its report. Returns the report.
+    With model.warm_start, the CNN starts from the weights of `warm_start`, the previous
+    iteration's model (iteration 0 starts fresh); the report records its checksum."""
     from alspec.io import atomic_output, read_table, write_json
     from alspec.labels import training_examples
     from alspec.learners import learner as learner_of
     from alspec.placement import this_job
+    from alspec.provenance import checksum
     from alspec.strategies import COMMITTEE
 
     model, classes = settings["model"], settings["classes"]
     learner = learner_of(model["type"])
     if model_path.suffix != learner.suffix:
         raise ValueError(f"{model_path}: a {learner.name} model is saved as *{learner.suffix}")
+    check_warm_start(learner, model["warm_start"], warm_start, iteration)
     examples = training_examples(read_table(training_set), classes)
     x, y = labelled_inputs(learner, inputs, examples)
     device = learner.use_threads(threads)
@@ -160,6 +181,7 @@ def train_iteration(
         n_classes=len(classes),
         model=model,
         committee_models=query["committee"]["models"] if committee else (),
+        warm_start=warm_start,
         threads=threads,
     )
     unmeasured = unmeasured_classes(
@@ -182,6 +204,9 @@ def train_iteration(
         "examples": {c: int((y == i).sum()) for i, c in enumerate(classes)},
         "validation_counts": dict(zip(classes, report["validation_counts"], strict=True)),
         "type": learner.name,
+        "warm_start": {"model": str(warm_start), "checksum": checksum(warm_start)}
+        if warm_start
+        else None,
         "threads": threads,
         "device": device,
         "job": this_job(os.environ),

@@ -46,6 +46,7 @@ rule transfer:
 
 rule train:
     input:
+        unpack(warm_start_input),
         inputs=model_inputs,
         training_set=f"{ITERATION}/training_set.parquet",
     output:
@@ -53,6 +54,7 @@ rule train:
         checkpoints=directory(f"{ITERATION}/checkpoints"),
         report=f"{ITERATION}/training.json",
     params:
+        warm_start=warm_start_option,
         settings=step_settings("train"),
     log:
         log_file("train", "{n}"),
@@ -64,8 +66,8 @@ rule train:
     shell:
         "alspec train --inputs {input.inputs:q} --training-set {input.training_set}"
         " --iteration {wildcards.n} --model {output.model} --checkpoints {output.checkpoints}"
-        " --report {output.report} --threads {threads} --settings {params.settings:q}"
-        " > {log} 2>&1"
+        " --report {output.report} {params.warm_start} --threads {threads}"
+        " --settings {params.settings:q} > {log} 2>&1"
 
 
 rule predict:

@@ -146,6 +146,18 @@ def training_set_inputs(wildcards):
     return [f"{COLD_START}/labels.parquet"]
 
 
+def warm_start_input(wildcards):
+    """With model.warm_start, iteration n's CNN starts from iteration n-1's model."""
+    n = int(wildcards.n)
+    if config["model"]["warm_start"] and n > 0:
+        return {"warm_start": MODEL.format(n=n - 1)}
+    return {}
+
+
+def warm_start_option(wildcards, input):
+    return f"--warm-start {input.warm_start}" if "warm_start" in input.keys() else ""
+
+
 def truth_input(key):
     """The truth table as an input where config names one (a rule may then build it)."""
     section = config[key]

@@ -32,6 +32,11 @@ def _train_options(p: argparse.ArgumentParser) -> None:
         help="also keep the model here as iteration-<n>_val-f1-<F1> (seed 001)",
     )
     p.add_argument("--report", type=Path, required=True, help="training report (JSON)")
+    p.add_argument(
+        "--warm-start",
+        type=Path,
+        help="with model.warm_start: the previous iteration's model, to start from",
+    )
     threads_option(p)
     settings_options(p, "train")
 
