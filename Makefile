@@ -9,7 +9,7 @@ LS_VENV := .venv-labelstudio
 PIP_QUIET := --quiet --disable-pip-version-check
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: env debian demo test lint clean
+.PHONY: env debian demo test gpu-check lint clean
 
 env: $(VENV)/.installed $(LS_VENV)/.installed debian
 
@@ -51,6 +51,11 @@ demo: $(VENV)/.installed
 # pytest exits 5 when it collects no test: that is not a failure of the code.
 test: env
 	pytest -ra --durations=25; status=$$?; if [ $$status -eq 5 ]; then exit 0; else exit $$status; fi
+
+# On a GPU node, after `make env GPU=1`: the CNN's training and inference on the GPU, and
+# its agreement with the CPU (scripts/gpu_check.py; never part of the tests).
+gpu-check: $(VENV)/.installed
+	python scripts/gpu_check.py
 
 lint: $(VENV)/.installed
 	ruff check src tests scripts

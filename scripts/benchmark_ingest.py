@@ -39,10 +39,10 @@ def cpu_model() -> str:
     return next(names, "") or platform.processor() or platform.machine()
 
 
-def run(command: list[str]) -> tuple[float, int]:
-    """Wall time (s) and peak resident memory (MB) of one command."""
+def run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall time (s) and peak resident memory (MB) of one command (`env`: its environment)."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     if status != 0:

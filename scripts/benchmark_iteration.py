@@ -185,9 +185,24 @@ def main() -> None:
     parser.add_argument("--labels", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--limit-spectra", type=int, default=50_000)
+    parser.add_argument("--limit-of", help=argparse.SUPPRESS)  # one architecture's, as JSON
     args = parser.parse_args()
+    if args.limit_of:
+        print(json.dumps(inference_limit(args.limit_of, args.threads, args.limit_spectra)))
+        return
     OUT.mkdir(parents=True, exist_ok=True)
-    limits = [inference_limit(a, args.threads, args.limit_spectra) for a in args.architectures]
+    # in a process of its own: TensorFlow loaded here would count in every step's peak
+    # memory (a child's peak includes what it was forked with)
+    limits = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, __file__, "--limit-of", architecture,
+                 "--threads", str(args.threads), "--limit-spectra", str(args.limit_spectra)],
+                check=True, capture_output=True, text=True,
+            ).stdout.splitlines()[-1]
+        )
+        for architecture in args.architectures
+    ]  # fmt: skip
     for limit in limits:
         print(limit, flush=True)
     base = base_pool()

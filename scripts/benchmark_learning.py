@@ -31,6 +31,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from functools import partial
 from itertools import pairwise
@@ -55,6 +56,13 @@ RUNS = {
     },
     "entropy": {"strategy": "entropy", "sources": [], "calibrate": False},
     "random": {"strategy": "random", "sources": [], "calibrate": True},
+    # default, each round's CNN starting from the previous round's (model.warm_start)
+    "warm_start": {
+        "strategy": "entropy",
+        "sources": ["anomaly", "typical", "prior"],
+        "calibrate": True,
+        "warm_start": True,
+    },
 }
 ONCE = ("ceiling", "models")  # one training per seed, not a learning curve
 PRIOR = {"feature": "ew", "line": "halpha", "order": "ascending"}
@@ -174,20 +182,31 @@ class Survey:
 
 
 def train_and_predict(
-    survey: Survey, labelled: np.ndarray, calibrate: bool, seed: int, architecture: str
+    survey: Survey,
+    labelled: np.ndarray,
+    calibrate: bool,
+    seed: int,
+    architecture: str,
+    warm_start: Path | None = None,
 ):
-    """Fit the CNN on the labelled rows; probabilities of the pool and the held-out set,
-    the balancing undone when `calibrate` (alspec.calibration)."""
+    """Fit the CNN on the labelled rows (from the weights saved at `warm_start` where it
+    exists; the fitted model is saved there); probabilities of the pool and the held-out
+    set, the balancing undone when `calibrate` (alspec.calibration)."""
     from alspec import models
     from alspec.calibration import adjust
 
+    start = time.perf_counter()
     model, report = models.train(
         survey.x[labelled],
         survey.y[labelled],
         len(CLASSES),
         architecture,
         models.Fitting(seed=seed),
+        str(warm_start) if warm_start and warm_start.exists() else None,
     )
+    report["seconds"] = time.perf_counter() - start
+    if warm_start:
+        model.save(warm_start)
     pool = models.predict_proba(model, survey.x, batch_size=8192)
     test = models.predict_proba(model, survey.test_x, batch_size=8192)
     if calibrate:
@@ -255,16 +274,18 @@ def learning_curve(
     labelled[rng.choice(len(survey.y), batch, replace=False)] = True
     survey.reasons = np.full(len(survey.y), "cold_start", dtype=object)
     curve = []
+    saved = Path(tempfile.mkdtemp()) / "model.keras" if run.get("warm_start") else None
     for round_ in range(rounds):
         start = time.perf_counter()
         pool_p, test_p, report = train_and_predict(
-            survey, labelled, run["calibrate"], seed, architecture
+            survey, labelled, run["calibrate"], seed, architecture, warm_start=saved
         )
         point = {
             "labels": int(labelled.sum()),
             "emission_labelled": int(np.isin(survey.y[labelled], [1, 2]).sum()),
             "f1": emission_f1(survey.test_y, test_p.argmax(1), survey.test_ew),
             "epochs": report["epochs_run"],
+            "train_seconds": round(report["seconds"], 1),
         }
         if round_ < rounds - 1:
             rows, plan = next_batch(survey, run, pool_p, labelled, batch, rng, seed)
@@ -384,6 +405,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--ceiling-labels", type=int, default=20_000)
     parser.add_argument("--architecture", default="slim")
+    parser.add_argument(
+        "--no-docs",
+        action="store_true",
+        help="leave docs/label_efficiency.md as it is (a comparison of a few runs)",
+    )
     args = parser.parse_args()
     if "models" in args.runs and "default" not in args.runs:
         parser.error("--runs models trains on the labels the default run chose: add default")
@@ -435,12 +461,15 @@ def main() -> None:
         "results": results,
     }
     suffix = "" if args.architecture == "slim" else f"-{args.architecture}"
-    out = ROOT / "results" / "benchmarks" / f"learning-{args.survey}{suffix}"
+    # a few runs compared are kept apart from the curves docs/label_efficiency.md shows
+    name = f"runs-{'-'.join(args.runs)}-" if args.no_docs else "learning-"
+    out = ROOT / "results" / "benchmarks" / f"{name}{args.survey}{suffix}"
     Path(f"{out}.json").write_text(json.dumps(report, indent=2))
     table = markdown(report)
     Path(f"{out}.md").write_text(table)
     print(table)
-    write_docs()
+    if not args.no_docs:
+        write_docs()
 
 
 def write_docs() -> None:
@@ -567,6 +596,27 @@ def markdown(report: dict) -> str:
             ]
             cells.append(f"{np.mean(values):.0f}" if values else "")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    timed = {
+        name: runs
+        for name, runs in curves.items()
+        if "train_seconds" in next(iter(runs.values()))[0]
+    }
+    if timed:
+        lines += [
+            "",
+            "Training, seconds (epochs), mean over seeds:",
+            "",
+            "| run | " + " | ".join(f"{n:,}" for n in sizes) + " | all rounds |",
+            "|---|" + "---|" * (len(sizes) + 1),
+        ]
+        for name, runs in timed.items():
+            cells = []
+            for n in sizes:
+                points = [p for curve in runs.values() for p in curve if p["labels"] == n]
+                seconds = np.mean([p["train_seconds"] for p in points])
+                cells.append(f"{seconds:.0f} ({np.mean([p['epochs'] for p in points]):.0f})")
+            total = np.mean([sum(p["train_seconds"] for p in c) for c in runs.values()])
+            lines.append(f"| {name} | " + " | ".join(cells) + f" | {total:.0f} |")
     lines += [
         "",
         "Per seed, at the last round: emission F1 (precision / recall of any emission), and"
