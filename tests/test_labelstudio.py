@@ -445,3 +445,48 @@ def test_the_labelling_page_shows_both_charts_the_metadata_and_the_guess(
         assert page.locator("textarea, input[placeholder='Comment (optional)']").count() >= 1
         browser.close()
     assert screenshot.stat().st_size > 50_000
+
+
+def test_webhooks_reach_the_receivers_address_and_no_other_private_one(labelstudio):
+    """SSRF protection stays on (scripts/labelstudio): 127.0.0.1, where `alspec watch`
+    listens, is the one private address a webhook may call."""
+    import http.server
+    import threading
+
+    from label_studio_sdk.core.api_error import ApiError
+
+    client = client_of(labelstudio)
+    page = '<View><Text name="text" value="$text"/><Choices name="c" toName="text">'
+    page += '<Choice value="a"/></Choices></View>'
+    project_id = client.projects.create(title="webhooks", label_config=page).id
+    hooks = {"actions": ["ANNOTATION_CREATED"], "project": project_id, "send_payload": True}
+    for address in ("10.0.0.1", "192.168.1.20", "127.0.0.2", "169.254.169.254"):
+        with pytest.raises(ApiError) as refused:
+            client.webhooks.create(url=f"http://{address}:8080/hook", **hooks)
+        assert refused.value.status_code in (400, 403), address
+    calls = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            calls.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    receiver = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        client.webhooks.create(url=f"http://127.0.0.1:{receiver.server_port}/hook", **hooks)
+        (task,) = client.projects.import_tasks(
+            id=project_id, request=[{"data": {"text": "a"}}], return_task_ids=True
+        ).task_ids
+        answer = {"from_name": "c", "to_name": "text", "type": "choices"}
+        client.annotations.create(id=task, result=[answer | {"value": {"choices": ["a"]}}])
+        deadline = time.monotonic() + 30
+        while not calls and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        receiver.shutdown()
+    assert calls and calls[0]["action"] == "ANNOTATION_CREATED"
