@@ -324,9 +324,13 @@ def push(
 
 
 def _batch_tasks(client: LabelStudio, project_id: int, batch: str) -> dict[int, str]:
+    """The tasks of `batch` already in the project: asked of the server by a Data Manager
+    filter, so that a project of many batches is not listed whole."""
+    same_batch = {"filter": "filter:tasks:data.batch", "operator": "equal", "type": "String"}
+    query = {"filters": {"conjunction": "and", "items": [same_batch | {"value": batch}]}}
     return {
         task.id: task.data["spectrum_id"]
-        for task in client.tasks.list(project=project_id, fields="all")
+        for task in client.tasks.list(project=project_id, query=json.dumps(query))
         if task.data.get("batch") == batch
     }
 
