@@ -43,6 +43,7 @@ def server_env() -> dict[str, str]:
         "ALSPEC_LS_PORT": str(free_port()),
         "ALSPEC_LS_DATA": str(OUT / "server"),
         "ALSPEC_LS_SECRETS": str(OUT / "secrets"),
+        "ALSPEC_LS_FILES": str(OUT / "files"),
     }
 
 
@@ -81,6 +82,7 @@ def measure(url: str, token_file: Path, filler: int, query: Path) -> dict:
         *("--set", "oracle.backend=labelstudio", "--set", f"oracle.labelstudio.url={url}"),
         *("--set", f"oracle.labelstudio.token_file={token_file}"),
         *("--set", f"oracle.labelstudio.project={title}"),
+        *("--set", f"oracle.labelstudio.files={OUT / 'files'}"),
     ]
     common = ["--query", query, "--batch", "iterations/1", "--receipt", OUT / "receipt.json"]
     client = LabelStudio(base_url=url, api_key=token_file.read_text().strip())

@@ -160,6 +160,7 @@ def labelstudio(tmp_path_factory):
         "ALSPEC_LS_PORT": str(free_port()),
         "ALSPEC_LS_DATA": str(home / "data"),
         "ALSPEC_LS_SECRETS": str(home / "secrets"),
+        "ALSPEC_LS_FILES": str(home / "files"),
     }
     for name in ("LABEL_STUDIO_API_KEY", "LABEL_STUDIO_USERNAME", "LABEL_STUDIO_PASSWORD"):
         env.pop(name, None)
@@ -170,6 +171,7 @@ def labelstudio(tmp_path_factory):
         yield {
             "url": f"http://127.0.0.1:{env['ALSPEC_LS_PORT']}",
             "token_file": home / "secrets" / "token",
+            "files": home / "files",
             "env": env,
         }
     finally:

@@ -7,8 +7,9 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import numpy as np
 import pandas as pd
 import pytest
 from label_studio_sdk import LabelStudio
@@ -72,6 +73,7 @@ def oracle_args(
         "mode": mode,
         "oracle.backend": "labelstudio",
         "oracle.labelstudio.token_file": server["token_file"],
+        "oracle.labelstudio.files": server["files"],
         "oracle.labelstudio.url": server["url"],
         "oracle.labelstudio.project": project,
         "oracle.labelstudio.metadata": f"[{', '.join(METADATA)}]",
@@ -95,6 +97,13 @@ def oracle_args(
         "--out",
         tmp_path / "labels.parquet",
     ]
+
+
+def chart_file(server: dict, url: str) -> pd.DataFrame:
+    """The chart a task names by URL (/data/local-files/?d=...), read from the folder
+    Label Studio serves."""
+    assert url.startswith("/data/local-files/?d=")
+    return pd.read_csv(server["files"] / parse_qs(urlsplit(url).query)["d"][0])
 
 
 def client_of(server: dict) -> LabelStudio:
@@ -139,10 +148,13 @@ def test_round_trip(labelstudio, pool, tmp_path):
     first = tasks[1]
     assert first.data["metadata"]["predicted"] == "single_peak"
     assert set(first.data["metadata"]) == {*METADATA, "predicted", "probability"}
-    assert len(first.data["window"]["flux"]) == 140
-    whole = first.data["spectrum"]
-    assert len(whole["flux"]) == len(whole["wavelength"]) > 3000, "the whole spectrum"
-    assert whole["wavelength"] == sorted(whole["wavelength"])
+    # the charts are files the page loads by URL; the task itself stays small
+    assert len(json.dumps(first.data)) < 3000
+    window, whole = (chart_file(labelstudio, first.data[key]) for key in ("window", "spectrum"))
+    assert list(window.columns) == ["wavelength", "flux"] and len(window) == 140
+    assert len(whole) > 3000 and whole["wavelength"].is_monotonic_increasing, "whole spectrum"
+    stored = open_store(pool / "window.zarr").isel(spectrum=1).flux.values
+    np.testing.assert_allclose(window["flux"], stored, rtol=1e-4, atol=1e-4)
     assert tasks[5].data["purpose"] == "performance estimate: a random candidate"
     place = pd.read_parquet(pool / "catalog.parquet").set_index("id").loc[query["id"][1]]
     sky = first.data["sky"]
@@ -213,12 +225,13 @@ def test_round_trip(labelstudio, pool, tmp_path):
 
 def test_the_first_batch_shows_no_null_and_no_sky_without_coordinates(pool, tmp_path):
     """A value that does not exist is left out of the page, not shown as null."""
-    from alspec.oracles.labelstudio import sky_panel, tasks
+    from alspec.oracles.labelstudio import Page, sky_panel, tasks
 
     query = write_query(pool, tmp_path / "query.parquet", 0, 2).assign(predicted=None)
     query = query.drop(columns="probability").assign(reason="cold_start")
     sky = {"survey": "CDS/P/DSS2/color", "fov_arcmin": 4, "pixels": 256}
-    made = tasks(query, pool / "window.zarr", pool, METADATA, "cold_start", sky)
+    page = Page(pool / "window.zarr", pool, tmp_path, tuple(METADATA), sky)
+    made = tasks(query, page, "cold_start", tmp_path / "project")
     for task in made:
         assert set(task["data"]["metadata"]) == set(METADATA), "no predicted: null"
         assert None not in task["data"]["metadata"].values()
@@ -276,7 +289,7 @@ def test_a_request_the_server_refuses_is_one_clear_line(labelstudio, pool, tmp_p
     pushed = run_alspec(*args, check=False)
     assert pushed.returncode == 1 and "Traceback" not in pushed.stderr
     assert "oracle.labelstudio.project: 'ab' is too short" in pushed.stderr
-    page = studio.Page(pool / "window.zarr", pool, tuple(METADATA))
+    page = studio.Page(pool / "window.zarr", pool, labelstudio["files"], tuple(METADATA))
     refused = r"Label Studio refused to open project 'ab' \(HTTP 400\)"
     with pytest.raises(studio.Refused, match=refused) as raised:
         studio.push(
@@ -344,6 +357,7 @@ def test_watch_runs_two_iterations_as_a_person_labels(labelstudio, tmp_path):
                 "url": labelstudio["url"],
                 "project": "watched session",
                 "token_file": str(labelstudio["token_file"]),
+                "files": str(labelstudio["files"]),
                 "metadata": ["ra", "dec", "subclass"],
             },
         },
@@ -443,6 +457,14 @@ def test_the_labelling_page_shows_both_charts_the_metadata_and_the_guess(
         for key, name in enumerate([*CLASSES, "unsure"], start=1):
             assert page.locator(".lsf-choice", has_text=name).first.inner_text() == f"{name}[{key}]"
         assert page.locator("textarea, input[placeholder='Comment (optional)']").count() >= 1
+        # the task list shows what to work by, not the charts' addresses or the metadata
+        page.goto(f"{url}/projects/{receipt['project']}/data")
+        page.get_by_text("spectrum_id", exact=True).first.wait_for(timeout=60_000)
+        page.screenshot(path=SCREENSHOTS / "task-list.png")
+        for column in ("spectrum_id", "purpose", "score"):
+            assert page.get_by_text(column, exact=True).count() >= 1, column
+        for column in ("window", "spectrum", "metadata"):
+            assert page.get_by_text(column, exact=True).count() == 0, column
         browser.close()
     assert screenshot.stat().st_size > 50_000
 

@@ -41,6 +41,7 @@ READS: dict[str, tuple[str, ...]] = {
     "push": (
         *ANSWERS, "oracle.backend", "oracle.labelstudio.url", "oracle.labelstudio.project",
         "oracle.labelstudio.token_file", "oracle.labelstudio.metadata", "oracle.labelstudio.sky",
+        "oracle.labelstudio.files",
     ),
     "pull": (
         *ANSWERS, "anomaly.relevance_of", "oracle.backend", "oracle.labelstudio.project",

@@ -62,7 +62,7 @@ def push_batch(
             raise ValueError("push: the labelstudio oracle needs the window store and the pool")
         studio = oracle["labelstudio"]
         sky = studio["sky"] if studio["sky"]["enabled"] else None
-        page = labelstudio.Page(window, pool, tuple(studio["metadata"]), sky)
+        page = labelstudio.Page(window, pool, Path(studio["files"]), tuple(studio["metadata"]), sky)
         sent = labelstudio.push(
             asked,
             page,

@@ -100,8 +100,9 @@ def hotkeys(classes: Sequence[str]) -> list[str]:
 
 def labelling_config(classes: Sequence[str], sky: bool = False) -> str:
     """The page (FR8-FR10): the whole spectrum and the window as the model sees it, as
-    zoomable charts with values on hover, the metadata, the sky around it (`sky`), one
-    hotkey per class plus "unsure", a comment box. Label Studio shares one wavelength
+    zoomable charts with values on hover (each loaded by URL from a CSV file), the
+    metadata, the sky around it (`sky`), one hotkey per class plus "unsure", a comment
+    box. Label Studio shares one wavelength
     axis between the charts, set by the last: the whole spectrum opens on the window, its
     overview shows it all."""
     choices = "\n".join(
@@ -110,12 +111,12 @@ def labelling_config(classes: Sequence[str], sky: bool = False) -> str:
     )
     return f"""<View>
   <Header value="Spectrum $spectrum_id: $purpose"/>
-  <TimeSeries name="{WHOLE_TO}" value="$spectrum" valueType="json" timeColumn="wavelength"
-              overviewWidth="100%">
+  <TimeSeries name="{WHOLE_TO}" value="$spectrum" valueType="url" sep=","
+              timeColumn="wavelength" overviewWidth="100%">
     <Channel column="flux" legend="whole spectrum as observed: drag the band below to move"/>
   </TimeSeries>
-  <TimeSeries name="{SPECTRUM_TO}" value="$window" valueType="json" timeColumn="wavelength"
-              overviewWidth="100%">
+  <TimeSeries name="{SPECTRUM_TO}" value="$window" valueType="url" sep=","
+              timeColumn="wavelength" overviewWidth="100%">
     <Channel column="flux" legend="Hα window, normalised, as the model sees it"/>
   </TimeSeries>
   <Table name="metadata" value="$metadata"/>{SKY_PANEL if sky else ""}
@@ -171,6 +172,11 @@ def sky_panel(ra: float | None, dec: float | None, sky: Mapping[str, Any]) -> st
     return f'<div class="alspec-sky">{image}<div>{escape(title)}: {links}</div></div>'
 
 
+# The Data Manager's task list shows what to work by (the spectrum, why it was asked, its
+# score, the model's guess); the charts' file addresses and the metadata stay on the page.
+HIDDEN_COLUMNS = [f"tasks:data.{field}" for field in ("window", "spectrum", "metadata", "sky")]
+
+
 def find_or_create_project(
     client: LabelStudio, title: str, classes: Sequence[str], sky: bool = False
 ) -> int:
@@ -180,7 +186,30 @@ def find_or_create_project(
             if project.label_config and project.label_config.strip() != config.strip():
                 client.projects.update(id=project.id, label_config=config)
             return project.id
-    return client.projects.create(title=title, label_config=config, maximum_annotations=1).id
+    project_id = client.projects.create(title=title, label_config=config, maximum_annotations=1).id
+    # the SDK's view type knows filters and ordering only: the columns go as JSON
+    view = {
+        "title": "batches",
+        "hiddenColumns": dict.fromkeys(("explore", "labeling"), HIDDEN_COLUMNS),
+    }
+    client._client_wrapper.httpx_client.request(
+        "api/dm/views/", method="POST", json={"project": project_id, "data": view}
+    ).raise_for_status()
+    return project_id
+
+
+def spectra_folder(client: LabelStudio, project_id: int, files: Path) -> Path:
+    """The project's folder under config oracle.labelstudio.files, registered with Label
+    Studio as the project's local-files storage, so that its pages may load the files."""
+    folder = (files / f"project-{project_id}").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    if not any(
+        Path(s.path) == folder for s in client.import_storage.local.list(project=project_id)
+    ):
+        client.import_storage.local.create(
+            project=project_id, path=str(folder), title="alspec spectra", use_blob_urls=False
+        )
+    return folder
 
 
 def metadata_table(catalog: pd.DataFrame, fields: Sequence[str], source: str) -> pd.DataFrame:
@@ -192,13 +221,18 @@ def metadata_table(catalog: pd.DataFrame, fields: Sequence[str], source: str) ->
     return catalog.set_index("id")[list(fields)]
 
 
-def chart(wavelength: np.ndarray, flux: np.ndarray) -> dict[str, list[float]]:
-    """A spectrum as the chart's JSON: the finite points only (JSON has no NaN), 5 digits."""
+def write_chart(path: Path, wavelength: np.ndarray, flux: np.ndarray) -> None:
+    """A spectrum as the chart's CSV file: the finite points only, 5 digits."""
     finite = np.isfinite(flux)
-    return {
-        "wavelength": np.round(wavelength[finite], 2).tolist(),
-        "flux": [float(f"{v:.5g}") for v in flux[finite]],
-    }
+    table = np.column_stack([wavelength[finite], flux[finite]])
+    np.savetxt(
+        path, table, fmt=("%.2f", "%.5g"), delimiter=",", header="wavelength,flux", comments=""
+    )
+
+
+def file_url(path: Path, files: Path) -> str:
+    """The address the labelling page loads `path` from (Label Studio's local files)."""
+    return "/data/local-files/?" + urlencode({"d": path.relative_to(files.resolve()).as_posix()})
 
 
 def whole_spectra(
@@ -214,23 +248,25 @@ def whole_spectra(
 
 def tasks(
     query: pd.DataFrame,
-    window_store: str | Path,
-    pool_dir: str | Path,
-    metadata_fields: Sequence[str],
+    page: Page,
     batch: str,
-    sky: Mapping[str, Any] | None = None,
+    folder: Path,
 ) -> list[dict]:
     """One task per queried spectrum, in query order (the most uncertain first), with the
     model's guess pre-selected, the estimation samples marked as such, and the sky
-    around it where `sky` (config oracle.labelstudio.sky) is on. A metadata value that
-    does not exist (no prediction in the first batch, say) is left out, not shown as
-    null."""
+    around it where `page.sky` (config oracle.labelstudio.sky) is on. Its charts are
+    written as CSV files into `folder` (under page.files) and named by URL. A metadata
+    value that does not exist (no prediction in the first batch, say) is left out, not
+    shown as null."""
+    window_store, pool_dir, sky = page.window_store, page.pool_dir, page.sky
+    batch_folder = folder / batch.replace("/", "-")
+    batch_folder.mkdir(parents=True, exist_ok=True)
     ids = list(query["id"])
     windows = select([window_store], ids)
     catalog_path = Path(pool_dir) / "catalog.parquet"
     catalog = pd.read_parquet(catalog_path)
     grid, whole = whole_spectra(pool_dir, catalog, ids)
-    metadata = metadata_table(catalog, metadata_fields, str(catalog_path))
+    metadata = metadata_table(catalog, page.metadata, str(catalog_path))
     catalog_positions = catalog.set_index("id")[["ra", "dec"]]
     result = []
     for row, window, spectrum in zip(
@@ -248,8 +284,15 @@ def tasks(
             "reason": row.reason,
             "purpose": PURPOSES.get(row.reason, row.reason),
             "score": float(row.score),
-            "window": chart(windows.window_wavelength.values, window),
-            "spectrum": chart(grid, spectrum),
+            "window": chart_url(
+                batch_folder / f"{row.id}-window.csv",
+                page.files,
+                windows.window_wavelength.values,
+                window,
+            ),
+            "spectrum": chart_url(
+                batch_folder / f"{row.id}-spectrum.csv", page.files, grid, spectrum
+            ),
             "metadata": {
                 key: plain
                 for key, value in meta.items()
@@ -265,6 +308,11 @@ def tasks(
     return result
 
 
+def chart_url(path: Path, files: Path, wavelength: np.ndarray, flux: np.ndarray) -> str:
+    write_chart(path, wavelength, flux)
+    return file_url(path, files)
+
+
 def _prediction(label: str, probability: float, batch: str) -> dict:
     """The model's class, shown pre-selected; its probability is the prediction's score."""
     choice = {
@@ -278,11 +326,13 @@ def _prediction(label: str, probability: float, batch: str) -> dict:
 
 @dataclass(frozen=True)
 class Page:
-    """What a task shows: the window store, the pool (whole spectra, catalogue) and the
-    catalogue columns of config oracle.labelstudio.metadata."""
+    """What a task shows: the window store, the pool (whole spectra, catalogue), where
+    its charts' files go (config oracle.labelstudio.files) and the catalogue columns of
+    config oracle.labelstudio.metadata."""
 
     window_store: Path
     pool_dir: Path
+    files: Path
     metadata: tuple[str, ...]
     sky: Mapping[str, Any] | None = None  # config oracle.labelstudio.sky, None when off
 
@@ -307,7 +357,9 @@ def push(
             "delete those tasks or name another project in oracle.labelstudio.project"
         )
     if not existing:
-        batch_tasks = tasks(query, page.window_store, page.pool_dir, page.metadata, batch, page.sky)
+        with refusals(f"let project {project!r} load its spectra from {page.files}"):
+            folder = spectra_folder(client, project_id, page.files)
+        batch_tasks = tasks(query, page, batch, folder)
         with refusals(f"import batch {batch}"):
             response = client.projects.import_tasks(
                 id=project_id, request=batch_tasks, return_task_ids=True
