@@ -481,3 +481,13 @@ def test_discovery_finds_the_rare_class_where_entropy_alone_cannot(tmp_path):
     second = read(tmp_path, 1, "query.parquet")
     log = (tmp_path / "results/logs/query/1.log").read_text()
     assert "discovery: scarcity" in log and set(second["reason"]) - {"random"}
+
+
+def test_a_warm_start_trains_each_iteration_from_the_one_before(tmp_path):
+    project(tmp_path, TINY | {"model": TINY["model"] | {"warm_start": True}})
+    plan = snakemake(tmp_path, "--dry-run", "--printshellcmds", "results/iterations/1/model.keras")
+    assert plan.returncode == 0, plan.stderr[-2000:]
+    trains = [line for line in plan.stdout.splitlines() if "alspec train " in line]
+    by_iteration = {int(re.search(r"--iteration (\d+)", t).group(1)): t for t in trains}
+    assert "--warm-start" not in by_iteration[0], "iteration 0 starts fresh"
+    assert "--warm-start results/iterations/0/model.keras" in by_iteration[1]
