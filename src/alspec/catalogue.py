@@ -123,7 +123,8 @@ def as_astropy(table: pd.DataFrame):
 
 
 def write_votable(table, info: Mapping[str, Any], path: Path) -> None:
-    """A VOTable 1.4: UCDs on the fields, the metadata as INFO elements."""
+    """A VOTable 1.4, its rows in BINARY2: UCDs on the fields, the metadata as INFO
+    elements."""
     from astropy.io.votable import from_table
     from astropy.io.votable.tree import Info
 
@@ -138,7 +139,9 @@ def write_votable(table, info: Mapping[str, Any], path: Path) -> None:
         if value is not None:
             element.infos.append(Info(name=key, value=str(value)))
     with atomic_output(path) as tmp:
-        document.to_xml(str(tmp))
+        # BINARY2, not TABLEDATA: astropy's C writer of TABLEDATA corrupts its buffer at
+        # random (astropy issue 20419; it crashed a 10^7-spectrum pool's catalogue here)
+        document.to_xml(str(tmp), tabledata_format="binary2")
 
 
 # The metadata as FITS header keywords (8 characters) with their comments.
@@ -198,12 +201,10 @@ def write_catalogue(
     from alspec.provenance import config_checksum
 
     chosen = settings["catalogue"]
-    pool = read_table(catalog)
+    listed = read_table(candidates, required=("id", "label", "probability"))
+    pool = read_table(catalog, ids=listed["id"])
     known = pd.concat([read_table(a, required=("id", "label")) for a in answers])
-    table = candidate_table(
-        read_table(candidates, required=("id", "label", "probability")), known, pool,
-        metadata=chosen["metadata"], iteration=iteration,
-    )  # fmt: skip
+    table = candidate_table(listed, known, pool, metadata=chosen["metadata"], iteration=iteration)
     table, matched = crossmatch(table, settings["crossmatch"])
     record = read_json(provenance)
     info = {

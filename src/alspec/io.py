@@ -6,12 +6,13 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 
 @contextlib.contextmanager
@@ -40,17 +41,29 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def read_table(path: str | Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Read a Parquet or CSV table; a missing column is an error naming file and column."""
+def read_table(
+    path: str | Path, required: tuple[str, ...] = (), ids: Collection[str] | None = None
+) -> pd.DataFrame:
+    """Read a Parquet or CSV table; a missing column is an error naming file and column.
+    With `ids`, only their rows: a Parquet file is filtered as it is read, so a pool's
+    10^7-row catalogue costs memory for the rows asked for alone."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
-    table = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
+    if path.suffix.lower() == ".csv":
+        table = pd.read_csv(path)
+    elif ids is not None and len(ids) == 0:
+        table = pq.read_schema(path).empty_table().to_pandas()
+    else:
+        wanted = [("id", "in", [str(i) for i in ids])] if ids is not None else None
+        table = pd.read_parquet(path, filters=wanted)
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise ValueError(f"{path}: missing column(s) {missing}; it has {list(table.columns)}")
     if "id" in table.columns:
         table["id"] = table["id"].astype(str)
+        if ids is not None:
+            table = table.loc[table["id"].isin(set(ids))].reset_index(drop=True)
     return table
 
 
