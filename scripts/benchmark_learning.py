@@ -207,8 +207,8 @@ def train_and_predict(
     report["seconds"] = time.perf_counter() - start
     if warm_start:
         model.save(warm_start)
-    pool = models.predict_proba(model, survey.x, batch_size=8192)
-    test = models.predict_proba(model, survey.test_x, batch_size=8192)
+    proba = models.pool_proba(model)
+    pool, test = proba(survey.x), proba(survey.test_x)
     if calibrate:
         fitted, wanted = report["fitted_prior"], report["labelled_prior"]
         pool, test = adjust(pool, fitted, wanted), adjust(test, fitted, wanted)
@@ -320,7 +320,7 @@ def compare_models(survey: Survey, labelled_ids: list[str], seed: int) -> dict:
         model, report = models.train(
             survey.x[labelled], y, len(CLASSES), architecture, models.Fitting(seed=fit_seed)
         )
-        probabilities = models.predict_proba(model, survey.test_x, batch_size=8192)
+        probabilities = models.pool_proba(model)(survey.test_x)
         return adjust(probabilities, report["fitted_prior"], report["labelled_prior"])
 
     def columns(ids: pd.Index, x: np.ndarray, inputs: str) -> np.ndarray:
