@@ -164,15 +164,15 @@ def test_a_warm_start_begins_from_the_previous_model_and_reruns_the_same(pool, s
     labelled.to_parquet(tmp_path / "labels.parquet")
     settings = resolve({"model": {"architecture": "slim", "epochs": 2, "warm_start": True}})
 
-    def train(name: str, warm_start: Path | None, iteration: int = 1, **model) -> dict:
+    def train(name: str, start_from: Path | None, iteration: int = 1, **model) -> dict:
         return train_iteration(
             inputs=[pool / "window.zarr"],
             training_set=tmp_path / "labels.parquet",
-            model_path=tmp_path / f"{name}.keras",
+            model_path=tmp_path / f"{name}{'.joblib' if 'type' in model else '.keras'}",
             report_path=tmp_path / f"{name}.json",
             settings=settings | {"model": settings["model"] | model},
             iteration=iteration,
-            warm_start=warm_start,
+            warm_start=start_from,
         )
 
     assert train("first", None, iteration=0)["warm_start"] is None
