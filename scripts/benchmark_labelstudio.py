@@ -59,14 +59,14 @@ def query_of(size: int) -> Path:
     return out
 
 
-def fill(client, project: int, tasks: int) -> None:
-    """`tasks` small tasks of earlier batches."""
+def fill(client, project: int, tasks: int, template: dict) -> None:
+    """`tasks` tasks of earlier batches, each like `template` (a pushed task's data)."""
     for start in range(0, tasks, CHUNK):
         stop = min(start + CHUNK, tasks)
         client.projects.import_tasks(
             id=project,
             request=[
-                {"data": {"spectrum_id": f"old-{i}", "batch": f"iterations/old-{i // 130}"}}
+                {"data": template | {"spectrum_id": f"old-{i}", "batch": f"old-{i // 130}"}}
                 for i in range(start, stop)
             ],
         )
@@ -91,8 +91,9 @@ def measure(url: str, token_file: Path, filler: int, query: Path) -> dict:
     # the project made by a first push, emptied, then filled with earlier batches
     run([*map(str, push)])
     receipt = json.loads((OUT / "receipt.json").read_text())
+    template = client.tasks.get(id=int(next(iter(receipt["tasks"])))).data
     client.tasks.delete_all_tasks(id=receipt["project"])
-    fill(client, receipt["project"], filler)
+    fill(client, receipt["project"], filler, template)
     pushed, push_memory = run([*map(str, push)])
     receipt = json.loads((OUT / "receipt.json").read_text())
     answer = {"from_name": LABEL_FROM, "to_name": SPECTRUM_TO, "type": "choices"}
