@@ -187,14 +187,12 @@ def find_or_create_project(
                 client.projects.update(id=project.id, label_config=config)
             return project.id
     project_id = client.projects.create(title=title, label_config=config, maximum_annotations=1).id
-    # the SDK's view type knows filters and ordering only: the columns go as JSON
+    # the SDK's view type names filters and ordering only; it sends a dict as it is
     view = {
         "title": "batches",
         "hiddenColumns": dict.fromkeys(("explore", "labeling"), HIDDEN_COLUMNS),
     }
-    client._client_wrapper.httpx_client.request(
-        "api/dm/views/", method="POST", json={"project": project_id, "data": view}
-    ).raise_for_status()
+    client.views.create(project=project_id, data=view)
     return project_id
 
 
