@@ -77,10 +77,15 @@ def git_state(repository: Path) -> dict[str, Any]:
     return {"commit": commit, "modified": bool(modified)}
 
 
+# Snakemake marks a finished directory output with this file, after the step sealed it
+SNAKEMAKE_MARKER = ".snakemake_timestamp"
+
+
 def _files(path: Path) -> Iterator[Path]:
-    """`path` itself, or every file under a directory (a Zarr store) in a fixed order."""
+    """`path` itself, or every file under a directory (a Zarr store) in a fixed order,
+    Snakemake's marker left out."""
     if path.is_dir():
-        yield from sorted(p for p in path.rglob("*") if p.is_file())
+        yield from sorted(p for p in path.rglob("*") if p.is_file() and p.name != SNAKEMAKE_MARKER)
     else:
         yield path
 
