@@ -256,14 +256,13 @@ def tasks(
     written as CSV files into `folder` (under page.files) and named by URL. A metadata
     value that does not exist (no prediction in the first batch, say) is left out, not
     shown as null."""
-    window_store, pool_dir, sky = page.window_store, page.pool_dir, page.sky
     batch_folder = folder / batch.replace("/", "-")
     batch_folder.mkdir(parents=True, exist_ok=True)
     ids = list(query["id"])
-    windows = select([window_store], ids)
-    catalog_path = Path(pool_dir) / "catalog.parquet"
+    windows = select([page.window_store], ids)
+    catalog_path = Path(page.pool_dir) / "catalog.parquet"
     catalog = pd.read_parquet(catalog_path)
-    grid, whole = whole_spectra(pool_dir, catalog, ids)
+    grid, whole = whole_spectra(page.pool_dir, catalog, ids)
     metadata = metadata_table(catalog, page.metadata, str(catalog_path))
     catalog_positions = catalog.set_index("id")[["ra", "dec"]]
     result = []
@@ -297,9 +296,9 @@ def tasks(
                 if (plain := plain_value(value)) is not None
             },
         }
-        if sky:
+        if page.sky:
             place = catalog_positions.loc[row.id]
-            data["sky"] = sky_panel(plain_value(place["ra"]), plain_value(place["dec"]), sky)
+            data["sky"] = sky_panel(plain_value(place["ra"]), plain_value(place["dec"]), page.sky)
         known = isinstance(row.predicted, str) and row.predicted != ""
         guess = [_prediction(row.predicted, confidence, batch)] if known else []
         result.append({"data": data, "predictions": guess})
