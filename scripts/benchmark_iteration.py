@@ -6,10 +6,11 @@ CNN's inference against this machine's limit.
     .venv/bin/python scripts/benchmark_iteration.py [--sizes 10000 100000 1000000]
 
 The limit: the network's FLOPs per spectrum against a dense float32 matrix multiply
-measured on the same threads (and bfloat16's, for CPUs with AMX or a GPU). Inference is
-measured in one process three ways over the same windows: Keras's `model.predict` (the
-step's path before issue 20), the compiled forward pass the predict step uses
-(alspec.models.Forward), and the whole `alspec predict` step below.
+measured on the same threads (and bfloat16's, for CPUs with AVX512_BF16 or AMX, or a
+GPU). Inference is measured in one process three ways over the same windows: Keras's
+`model.predict` (the step's path before issue 20), the compiled forward pass the predict
+step uses (alspec.models.Forward) in float32 and in bfloat16 (`model.precision`), and
+the whole `alspec predict` step below, in each precision.
 
 Each step runs as the workflow runs it (`alspec train`, `alspec predict`, `alspec
 query`, one process each, imports included) on this machine's cores. The pool is the
@@ -129,7 +130,7 @@ def inference_limit(architecture: str, threads: int, spectra: int, rounds: int =
     flops = forward_flops(model)
     x = np.random.default_rng(0).normal(size=(spectra, 140)).astype(np.float32)
     paths = {"keras_predict": lambda w: models.predict_proba(model, w)}
-    paths["compiled"] = models.pool_proba(model)
+    paths |= {f"compiled_{p}": models.pool_proba(model, precision=p) for p in models.PRECISIONS}
     for proba in paths.values():
         proba(x[: models.INFERENCE_BATCH])  # compiled, warmed
     best: dict[str, float] = {}
@@ -146,6 +147,7 @@ def inference_limit(architecture: str, threads: int, spectra: int, rounds: int =
         "forward_mflop": round(flops / 1e6, 2),
         "matmul_gflops": {k: round(best[k], 1) for k in ("float32", "bfloat16")},
         "limit_spectra_s": round(limit),
+        "bfloat16_limit_spectra_s": round(best["bfloat16"] * 1e9 / flops),
         "spectra_s": {k: round(best[k]) for k in paths},
         "fraction_of_limit": {k: round(best[k] / limit, 3) for k in paths},
         "rounds": rounds,
@@ -157,37 +159,45 @@ def alspec(step: str, *options: object) -> dict:
     return {"seconds": round(seconds, 1), "peak_memory_mb": memory}
 
 
-def iteration(window: Path, labels: Path, architecture: str, threads: int) -> dict:
+def iterations(
+    window: Path, labels: Path, architecture: str, precisions: list[str], threads: int
+) -> list[dict]:
+    """One iteration's steps for each of `precisions`: the model trained once (training
+    is float32 whatever model.precision), the pool classified in each precision."""
     work = OUT / f"{window.stem}-{architecture}"
     work.mkdir(exist_ok=True)
-    steps = {
-        "train": alspec(
-            "train", "--inputs", window, "--training-set", labels,
-            "--set", f"model.architecture={architecture}", "--model", work / "model.keras",
-            "--report", work / "training.json", "--threads", threads,
-        ),
-        "predict": alspec(
-            "predict", "--inputs", window, "--model", work / "model.keras",
-            "--training-report", work / "training.json",
-            "--out", work / "predictions.parquet", "--threads", threads,
-        ),
-        "query": alspec(
-            "query", "--predictions", work / "predictions.parquet", "--training-set", labels,
-            "--out", work / "query.parquet", "--candidates", work / "candidates.parquet",
-            "--set", "query.discovery.sources=[]",  # no features store here
-        ),
-    }  # fmt: skip
-    steps["epochs"] = json.loads((work / "training.json").read_text())["epochs_run"]
-    steps["iteration_s"] = round(
-        sum(s["seconds"] for s in steps.values() if isinstance(s, dict)), 1
-    )
-    return steps
+    train = alspec(
+        "train", "--inputs", window, "--training-set", labels,
+        "--set", f"model.architecture={architecture}", "--model", work / "model.keras",
+        "--report", work / "training.json", "--threads", threads,
+    )  # fmt: skip
+    epochs = json.loads((work / "training.json").read_text())["epochs_run"]
+    rows = []
+    for precision in precisions:
+        predictions = work / f"predictions-{precision}.parquet"
+        steps = {
+            "train": train,
+            "predict": alspec(
+                "predict", "--inputs", window, "--model", work / "model.keras",
+                "--training-report", work / "training.json", "--out", predictions,
+                "--set", f"model.precision={precision}", "--threads", threads,
+            ),
+            "query": alspec(
+                "query", "--predictions", predictions, "--training-set", labels,
+                "--out", work / "query.parquet", "--candidates", work / "candidates.parquet",
+                "--set", "query.discovery.sources=[]",  # no features store here
+            ),
+        }  # fmt: skip
+        seconds = round(sum(step["seconds"] for step in steps.values()), 1)
+        rows.append(steps | {"precision": precision, "epochs": epochs, "iteration_s": seconds})
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--architectures", nargs="+", default=["slim", "seed003"])
+    parser.add_argument("--precisions", nargs="+", default=["float32", "bfloat16"])
     parser.add_argument("--labels", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--limit-spectra", type=int, default=20_000)
@@ -217,10 +227,10 @@ def main() -> None:
     for n in args.sizes:
         window = pool_of(base, n)
         for architecture in args.architectures:
-            row = {"spectra": n, "architecture": architecture}
-            row |= iteration(window, labels, architecture, args.threads)
-            print(row, flush=True)
-            rows.append(row)
+            for row in iterations(window, labels, architecture, args.precisions, args.threads):
+                row = {"spectra": n, "architecture": architecture} | row
+                print(row, flush=True)
+                rows.append(row)
     report = {
         "machine": f"{cpu_model()}, {os.cpu_count()} cores",
         "threads": args.threads,
@@ -248,16 +258,17 @@ def markdown(report: dict) -> str:
         " on windows in memory.",
         "",
         "| CNN | MFLOP/spectrum | matmul float32 / bfloat16 GFLOP/s | limit spectra/s"
-        " | Keras predict | compiled (alspec) |",
-        "|---|---|---|---|---|---|",
+        " float32 / bfloat16 | Keras predict | compiled float32 | compiled bfloat16 |",
+        "|---|---|---|---|---|---|---|",
     ]
+    paths = ("keras_predict", "compiled_float32", "compiled_bfloat16")
     for limit in report["limits"]:
         speed, fraction = limit["spectra_s"], limit["fraction_of_limit"]
         lines.append(
             f"| {limit['architecture']} | {limit['forward_mflop']}"
             f" | {limit['matmul_gflops']['float32']} / {limit['matmul_gflops']['bfloat16']}"
-            f" | {limit['limit_spectra_s']:,}"
-            + "".join(f" | {speed[k]:,} ({fraction[k]:.0%})" for k in ("keras_predict", "compiled"))
+            f" | {limit['limit_spectra_s']:,} / {limit['bfloat16_limit_spectra_s']:,}"
+            + "".join(f" | {speed[k]:,} ({fraction[k]:.0%})" for k in paths)
             + " |"
         )
     lines += [
@@ -265,17 +276,19 @@ def markdown(report: dict) -> str:
         "## The iteration, step by step",
         "",
         "Seconds per step (each a process, imports included); predict's spectra/s and"
-        " its fraction of the limit above; peak memory of predict.",
+        " its fraction of the float32 limit above; peak memory of predict. The model is"
+        " trained once (float32) and the pool classified in each `model.precision`.",
         "",
-        "| spectra | CNN | train s (epochs) | predict s | predict spectra/s (of limit)"
-        " | predict peak MB | query s | iteration s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| spectra | CNN | precision | train s (epochs) | predict s"
+        " | predict spectra/s (of float32 limit) | predict peak MB | query s | iteration s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in report["rows"]:
         predict = row["predict"]
         speed = row["spectra"] / predict["seconds"]
         lines.append(
-            f"| {row['spectra']:,} | {row['architecture']} | {row['train']['seconds']}"
+            f"| {row['spectra']:,} | {row['architecture']} | {row['precision']}"
+            f" | {row['train']['seconds']}"
             f" ({row['epochs']}) | {predict['seconds']}"
             f" | {speed:,.0f} ({speed / limit_of[row['architecture']]:.0%})"
             f" | {predict['peak_memory_mb']} | {row['query']['seconds']}"

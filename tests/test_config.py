@@ -190,6 +190,7 @@ def test_every_schema_enum_equals_its_registry_in_code():
         "features.map.method": features.MAP_METHODS,
         "model.type": tuple(learners.LEARNERS),
         "model.architecture": tuple(models.ARCHITECTURES),
+        "model.precision": models.PRECISIONS,
         "model.multiclass": classifiers.MULTICLASS,
         "model.imbalance": training.IMBALANCE,
         "model.calibration": calibration.CALIBRATIONS,

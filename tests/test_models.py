@@ -83,6 +83,9 @@ def test_mc_dropout_passes_form_a_reproducible_committee(rng):
     # dropout off, the head is the plain model
     plain = models.predict_proba(model, x)
     assert np.abs(committee.mean(0) - plain).mean() < 0.1
+    # the convolutions in bfloat16: the same committee to bfloat16's rounding
+    rounded = models.dropout_committee(model, members=8, seed=1, precision="bfloat16")(x)
+    np.testing.assert_allclose(rounded, committee, atol=0.02)
 
 
 def test_the_compiled_forward_pass_is_keras_own(rng):
@@ -104,6 +107,7 @@ def test_predictions_cover_the_pool(pool, tmp_path, rng):
     for path, proba in {
         "keras": lambda windows: models.predict_proba(model, windows),
         "compiled": models.pool_proba(model, batch_size=48),
+        "bfloat16": models.pool_proba(model, batch_size=48, precision="bfloat16"),
     }.items():
         out = tmp_path / f"{path}.parquet"
         n = predict_pool(proba, pool / "window.zarr", classes, out, block_size=64)
@@ -114,14 +118,19 @@ def test_predictions_cover_the_pool(pool, tmp_path, rng):
     np.testing.assert_allclose(p.sum(1), 1, rtol=1e-5)
     np.testing.assert_allclose(table["entropy"], entropy(p), rtol=1e-5)
     assert (table["predicted"] == np.array(classes)[p.argmax(1)]).all()
-    # the compiled path classifies as Keras's own and asks the same batch
+
+    # the compiled paths, float32 and bfloat16, classify as Keras's own and ask the same batch
+    def batch(t: pd.DataFrame) -> set[str]:
+        """The spectra asked (their order may differ where entropies tie to 1e-6)."""
+        chosen = select_batch(
+            t.assign(score=t["entropy"]), [], classes[1:], 20, 5, np.random.default_rng(0)
+        )
+        return set(chosen["id"])
+
     reference = tables["keras"]
-    assert (table["predicted"] == reference["predicted"]).mean() >= 0.999
-    batches = [
-        select_batch(t.assign(score=t["entropy"]), [], classes[1:], 20, 5, np.random.default_rng(0))
-        for t in (table, reference)
-    ]
-    assert batches[0]["id"].tolist() == batches[1]["id"].tolist()
+    for path in ("compiled", "bfloat16"):
+        assert (tables[path]["predicted"] == reference["predicted"]).mean() >= 0.999, path
+        assert batch(tables[path]) == batch(reference), path
 
 
 def test_train_and_predict_a_dropout_committee_by_hand(pool, survey, tmp_path):

@@ -15,7 +15,12 @@ def test_a_step_gets_only_the_keys_it_reads_nested_as_in_the_config():
     chosen = settings.for_step(cfg.resolve({}), "predict")
     assert chosen == {
         "classes": ["other", "single_peak", "double_peak"],
-        "model": {"seed": 0, "calibration": "labelled_prior", "predict_jobs": 1},
+        "model": {
+            "seed": 0,
+            "calibration": "labelled_prior",
+            "predict_jobs": 1,
+            "precision": "float32",
+        },
         "query": {"strategy": "entropy", "committee": {"members": 20}},
     }
     assert json.loads(settings.as_json(cfg.resolve({}), "predict")) == chosen

@@ -138,7 +138,8 @@ def predict_part(
     """The predict step: classify part `part` of `model.predict_jobs` of the pool's
     `inputs` store with the saved model, its probabilities calibrated (model.calibration,
     with the train step's report); a committee strategy of a CNN gets its
-    `query.committee.members` dropout passes. Returns what was done, for the summary."""
+    `query.committee.members` dropout passes; a CNN computes in `model.precision`.
+    Returns what was done, for the summary."""
     from alspec.calibration import calibrated
     from alspec.io import read_json
     from alspec.learners import of_file
@@ -149,7 +150,10 @@ def predict_part(
     committee = settings["query"]["strategy"] in COMMITTEE and learner.committee == "dropout"
     members = settings["query"]["committee"]["members"] if committee else 0
     proba = learner.probabilities(
-        learner.load(model_path, classes), members=members, seed=model["seed"]
+        learner.load(model_path, classes),
+        members=members,
+        seed=model["seed"],
+        precision=model["precision"],
     )
     report = read_json(training_report) if training_report else None
     proba = calibrated(proba, model["calibration"], report)

@@ -97,14 +97,16 @@ class CNN(Learner):
 
         return models.load(str(path), classes)
 
-    def probabilities(self, fitted: Any, *, members: int = 0, seed: int = 0) -> Proba:
+    def probabilities(
+        self, fitted: Any, *, members: int = 0, seed: int = 0, precision: str = "float32"
+    ) -> Proba:
         """(n, classes), or with `members` that many dropout passes (members, n, classes);
-        compiled once, for the whole pool."""
+        compiled once, for the whole pool, computing in `precision` (model.precision)."""
         from alspec import models
 
         if members:
-            return models.dropout_committee(fitted, members, seed)
-        return models.pool_proba(fitted)
+            return models.dropout_committee(fitted, members, seed, precision=precision)
+        return models.pool_proba(fitted, precision=precision)
 
     def use_threads(self, threads: int) -> str:
         from alspec import models

@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -182,24 +183,67 @@ def train(
 
 
 INFERENCE_BATCH = 4096  # spectra per compiled forward pass: past this, no faster on CPUs
+PRECISIONS = ("float32", "bfloat16")  # config model.precision: the pool's classification
+
+
+def bfloat16_units() -> bool:
+    """Whether this machine computes bfloat16 natively: a GPU, or a CPU with AVX512_BF16
+    or AMX tiles. Elsewhere bfloat16 is emulated, slower than float32."""
+    if tf.config.list_physical_devices("GPU"):
+        return True
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def in_precision(model: keras.Model, precision: str) -> keras.Model:
+    """`model` computing in `precision`. bfloat16: a copy whose layers compute in
+    bfloat16 (Keras's mixed_bfloat16 policy: weights kept in float32, inputs and
+    weights cast at each layer) but for the softmax, which stays float32."""
+    if precision == "float32":
+        return model
+    if precision != "bfloat16":
+        raise ValueError(f"model.precision: {precision!r} is not one of {PRECISIONS}")
+    if not bfloat16_units():
+        logger.warning(
+            "model.precision bfloat16: this machine has no bfloat16 units (no GPU, no"
+            " AVX512_BF16 or AMX): it runs emulated, slower than float32"
+        )
+
+    def in_bfloat16(layer: keras.layers.Layer) -> keras.layers.Layer:
+        config = layer.get_config()
+        if layer is not model.layers[-1]:
+            config["dtype"] = "mixed_bfloat16"
+        return layer.__class__.from_config(config)
+
+    copy = keras.models.clone_model(model, clone_function=in_bfloat16)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 class Forward:
-    """A model's forward pass (dropout off), compiled once by XLA for one batch shape.
+    """A model's forward pass (dropout off), compiled once for one batch shape.
 
     Keras's `predict` re-enters Python per batch and runs the graph op by op; this runs
     at the matrix-multiply rate of the cores. Every batch is padded to `batch_size` rows,
     so the function compiles once, and a spectrum's result does not depend on which
-    batch it came in.
+    batch it came in. float32 is compiled by XLA; bfloat16 by TensorFlow's graph, whose
+    oneDNN kernels use the CPU's bfloat16 units (XLA's CPU backend computes bfloat16 in
+    float32: measured no faster than float32).
     """
 
-    def __init__(self, model: keras.Model, batch_size: int = INFERENCE_BATCH) -> None:
+    def __init__(
+        self, model: keras.Model, batch_size: int = INFERENCE_BATCH, precision: str = "float32"
+    ) -> None:
         self.batch_size = batch_size
         self.n_outputs = model.output_shape[-1]
         shape = (batch_size, *model.input_shape[1:])
+        computing = in_precision(model, precision)
         self._run = tf.function(
-            lambda x: model(x, training=False),
-            jit_compile=True,
+            lambda x: tf.cast(computing(x, training=False), tf.float32),
+            jit_compile=precision == "float32",
             input_signature=[tf.TensorSpec(shape, tf.float32)],
         )
 
@@ -225,15 +269,21 @@ def predict_proba(model: keras.Model, x: np.ndarray) -> np.ndarray:
     return model.predict(x[..., None], batch_size=1024, verbose=0)
 
 
-def pool_proba(model: keras.Model, batch_size: int = INFERENCE_BATCH) -> Callable:
+def pool_proba(
+    model: keras.Model, batch_size: int = INFERENCE_BATCH, precision: str = "float32"
+) -> Callable:
     """Class probabilities of windows (n, points) -> (n, n_classes) for a whole pool:
     the forward pass compiled once (Forward) and reused for every block."""
-    forward = Forward(model, batch_size)
+    forward = Forward(model, batch_size, precision)
     return lambda x: forward(np.asarray(x, dtype=np.float32)[..., None])
 
 
 def dropout_committee(
-    model: keras.Model, members: int, seed: int, batch_size: int = INFERENCE_BATCH
+    model: keras.Model,
+    members: int,
+    seed: int,
+    batch_size: int = INFERENCE_BATCH,
+    precision: str = "float32",
 ) -> Callable:
     """A committee of `members` Monte-Carlo-dropout passes: windows (n, points) ->
     probabilities (members, n, n_classes).
@@ -241,13 +291,13 @@ def dropout_committee(
     Each member is one thinned network: one dropout mask per layer, drawn from (seed,
     member) and applied to every spectrum, so a spectrum's committee does not depend on
     the batch or the part of the pool it came in. Dropout sits only in the dense head,
-    so the convolutions run once per spectrum (compiled, as Forward) and only the head
-    runs per member.
+    so the convolutions run once per spectrum (compiled, as Forward, in `precision`) and
+    only the head runs per member, in float32.
     """
     flatten = next(
         i for i, layer in enumerate(model.layers) if isinstance(layer, keras.layers.Flatten)
     )
-    body = Forward(keras.Model(model.input, model.layers[flatten].output), batch_size)
+    body = Forward(keras.Model(model.input, model.layers[flatten].output), batch_size, precision)
     head = model.layers[flatten + 1 :]
 
     def masks(member: int) -> list[np.ndarray | None]:

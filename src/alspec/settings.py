@@ -58,7 +58,7 @@ READS: dict[str, tuple[str, ...]] = {
         "classes", "classes_of_interest", "model", "query.strategy", "query.committee.models",
     ),
     "predict": (
-        "classes", "model.seed", "model.calibration", "model.predict_jobs",
+        "classes", "model.seed", "model.calibration", "model.predict_jobs", "model.precision",
         "query.strategy", "query.committee.members",
     ),
     "query": (
