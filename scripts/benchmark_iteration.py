@@ -7,10 +7,11 @@ CNN's inference against this machine's limit.
 
 The limit: the network's FLOPs per spectrum against a dense float32 matrix multiply
 measured on the same threads (and bfloat16's, for CPUs with AVX512_BF16 or AMX, or a
-GPU). Inference is measured in one process three ways over the same windows: Keras's
-`model.predict` (the step's path before issue 20), the compiled forward pass the predict
-step uses (alspec.models.Forward) in float32 and in bfloat16 (`model.precision`), and
-the whole `alspec predict` step below, in each precision.
+GPU). Inference is measured in one process over the same windows: Keras's
+`model.predict` (the step's path before issue 20), the same pass compiled by XLA, the
+traced forward pass the predict step uses (alspec.models.Forward) in float32 and in
+bfloat16 (`model.precision`); then the whole `alspec predict` step below, in each
+precision.
 
 Each step runs as the workflow runs it (`alspec train`, `alspec predict`, `alspec
 query`, one process each, imports included) on this machine's cores. The pool is the
@@ -27,6 +28,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -118,9 +120,28 @@ def matmul_rate(dtype: str, n: int = 2048, seconds: float = 1.0) -> float:
     return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
+def xla(model) -> Callable:
+    """The forward pass compiled by XLA in Forward's batches (whole ones only): what the
+    predict step used before model.precision; the traced graph measured faster."""
+    import tensorflow as tf
+
+    from alspec import models
+
+    batch = models.INFERENCE_BATCH
+    compiled = tf.function(
+        lambda x: model(x, training=False),
+        jit_compile=True,
+        autograph=False,
+        input_signature=[tf.TensorSpec((batch, *model.input_shape[1:]), tf.float32)],
+    )
+    return lambda w: np.concatenate(
+        [compiled(w[start : start + batch, :, None]).numpy() for start in range(0, len(w), batch)]
+    )
+
+
 def inference_limit(architecture: str, threads: int, spectra: int, rounds: int = 3) -> dict:
     """FLOPs per spectrum, the matrix-multiply rates, and Keras's predict and the
-    compiled forward pass in spectra/s on `spectra` windows, as fractions of the limit.
+    forward passes in spectra/s on `spectra` windows, as fractions of the limit.
     The machine is shared: each figure is the best of `rounds` rounds that alternate
     between the measurements, so that a busy moment does not favour one of them."""
     from alspec import models
@@ -128,11 +149,12 @@ def inference_limit(architecture: str, threads: int, spectra: int, rounds: int =
     models.use_threads(threads)
     model = models.build_cnn(140, 3, architecture)
     flops = forward_flops(model)
+    spectra -= spectra % models.INFERENCE_BATCH  # whole batches, for the XLA pass
     x = np.random.default_rng(0).normal(size=(spectra, 140)).astype(np.float32)
-    paths = {"keras_predict": lambda w: models.predict_proba(model, w)}
-    paths |= {f"compiled_{p}": models.pool_proba(model, precision=p) for p in models.PRECISIONS}
+    paths = {"keras_predict": lambda w: models.predict_proba(model, w), "xla_float32": xla(model)}
+    paths |= {f"forward_{p}": models.pool_proba(model, precision=p) for p in models.PRECISIONS}
     for proba in paths.values():
-        proba(x[: models.INFERENCE_BATCH])  # compiled, warmed
+        proba(x[: models.INFERENCE_BATCH])  # traced or compiled, warmed
     best: dict[str, float] = {}
     for _ in range(rounds):
         measured = {dtype: matmul_rate(dtype) for dtype in ("float32", "bfloat16")}
@@ -200,7 +222,7 @@ def main() -> None:
     parser.add_argument("--precisions", nargs="+", default=["float32", "bfloat16"])
     parser.add_argument("--labels", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--limit-spectra", type=int, default=20_000)
+    parser.add_argument("--limit-spectra", type=int, default=20_480)
     parser.add_argument("--limit-of", help=argparse.SUPPRESS)  # one architecture's, as JSON
     args = parser.parse_args()
     if args.limit_of:
@@ -258,10 +280,11 @@ def markdown(report: dict) -> str:
         " on windows in memory.",
         "",
         "| CNN | MFLOP/spectrum | matmul float32 / bfloat16 GFLOP/s | limit spectra/s"
-        " float32 / bfloat16 | Keras predict | compiled float32 | compiled bfloat16 |",
-        "|---|---|---|---|---|---|---|",
+        " float32 / bfloat16 | Keras predict | XLA float32 | alspec float32"
+        " | alspec bfloat16 |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    paths = ("keras_predict", "compiled_float32", "compiled_bfloat16")
+    paths = ("keras_predict", "xla_float32", "forward_float32", "forward_bfloat16")
     for limit in report["limits"]:
         speed, fraction = limit["spectra_s"], limit["fraction_of_limit"]
         lines.append(

@@ -88,13 +88,13 @@ def test_mc_dropout_passes_form_a_reproducible_committee(rng):
     np.testing.assert_allclose(rounded, committee, atol=0.02)
 
 
-def test_the_compiled_forward_pass_is_keras_own(rng):
+def test_the_traced_forward_pass_is_keras_own(rng):
     x, y = toy_windows(rng, 90)
     model, _ = fit(x, y, epochs=3)
     reference = models.predict_proba(model, x)
     for batch_size in (32, 90, 4096):  # padded last batch, one batch, one padded batch
-        compiled = models.pool_proba(model, batch_size)(x)
-        np.testing.assert_allclose(compiled, reference, atol=1e-5)
+        traced = models.pool_proba(model, batch_size)(x)
+        np.testing.assert_allclose(traced, reference, atol=1e-5)
     assert models.pool_proba(model)(x[:0]).shape == (0, 3)
 
 
@@ -106,20 +106,20 @@ def test_predictions_cover_the_pool(pool, tmp_path, rng):
     tables = {}
     for path, proba in {
         "keras": lambda windows: models.predict_proba(model, windows),
-        "compiled": models.pool_proba(model, batch_size=48),
+        "float32": models.pool_proba(model, batch_size=48),
         "bfloat16": models.pool_proba(model, batch_size=48, precision="bfloat16"),
     }.items():
         out = tmp_path / f"{path}.parquet"
         n = predict_pool(proba, pool / "window.zarr", classes, out, block_size=64)
         tables[path] = pd.read_parquet(out)
-    table = tables["compiled"]
+    table = tables["float32"]
     assert len(table) == n > 150 and table["id"].is_unique
     p = table[["p_other", "p_single_peak", "p_double_peak"]].to_numpy()
     np.testing.assert_allclose(p.sum(1), 1, rtol=1e-5)
     np.testing.assert_allclose(table["entropy"], entropy(p), rtol=1e-5)
     assert (table["predicted"] == np.array(classes)[p.argmax(1)]).all()
 
-    # the compiled paths, float32 and bfloat16, classify as Keras's own and ask the same batch
+    # the pool's paths, float32 and bfloat16, classify as Keras's own and ask the same batch
     def batch(t: pd.DataFrame) -> set[str]:
         """The spectra asked (their order may differ where entropies tie to 1e-6)."""
         chosen = select_batch(
@@ -128,7 +128,7 @@ def test_predictions_cover_the_pool(pool, tmp_path, rng):
         return set(chosen["id"])
 
     reference = tables["keras"]
-    for path in ("compiled", "bfloat16"):
+    for path in ("float32", "bfloat16"):
         assert (tables[path]["predicted"] == reference["predicted"]).mean() >= 0.999, path
         assert batch(tables[path]) == batch(reference), path
 

@@ -101,7 +101,7 @@ class CNN(Learner):
         self, fitted: Any, *, members: int = 0, seed: int = 0, precision: str = "float32"
     ) -> Proba:
         """(n, classes), or with `members` that many dropout passes (members, n, classes);
-        compiled once, for the whole pool, computing in `precision` (model.precision)."""
+        traced once, for the whole pool, computing in `precision` (model.precision)."""
         from alspec import models
 
         if members:
