@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,7 @@ TINY = {  # a workflow run in about a minute: 300 spectra, 10 % emission, a slim
     "model": {"architecture": "slim", "epochs": 4, "batch_size": 16},
     "query": {"batch_size": 25, "random_sample_size": 5},
 }
+SHARDED = TINY | {"pool": {"shard_size": 50}}  # six ingest jobs for 300 spectra
 # Debian's chromium, driven by Playwright (the labelling page, the HTML report); with no
 # network here, its background connections are turned off.
 CHROMIUM = Path("/usr/bin/chromium")
@@ -144,6 +146,31 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
         *args,
     ]
     return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+
+@dataclass(frozen=True)
+class TinyRun:
+    """The sharded tiny workflow, run as a user would: first up to iteration 1's batch
+    (`numbered`, which built `built_first`), then to the end (`whole`)."""
+
+    workdir: Path
+    numbered: subprocess.CompletedProcess
+    built_first: frozenset[str]
+    whole: subprocess.CompletedProcess
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> TinyRun:
+    """One finished run shared by the workflow and reproducibility tests (each would
+    otherwise run the same workflow again, minutes of CI)."""
+    workdir = project(tmp_path_factory.mktemp("tiny_run"), SHARDED)
+    numbered = snakemake(workdir, "results/iterations/1/query.parquet")
+    assert numbered.returncode == 0, numbered.stderr[-3000:]
+    results = workdir / "results"
+    built_first = frozenset(str(p.relative_to(results)) for p in results.rglob("*"))
+    whole = snakemake(workdir)
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    return TinyRun(workdir, numbered, built_first, whole)
 
 
 def free_port() -> int:

@@ -166,7 +166,8 @@ def watch(workflow: Workflow, token_file: str | Path, poll_seconds: float, port:
             status = workflow.run(targets)
             now_pending = workflow.pending()
             if status == 0 and now_pending is None and not targets:
-                logger.info(f"watch: all {workflow.iterations} iterations done")
+                n = workflow.iterations
+                logger.info(f"watch: all {n} iteration{'s' * (n != 1)} done")
                 return
             if status != 0 and now_pending == receipt_path:
                 raise WorkflowFailed(
