@@ -182,7 +182,7 @@ def train(
     return model, report
 
 
-INFERENCE_BATCH = 4096  # spectra per compiled forward pass: past this, no faster on CPUs
+INFERENCE_BATCH = 4096  # spectra per traced forward pass: past this, no faster on CPUs
 PRECISIONS = ("float32", "bfloat16")  # config model.precision: the pool's classification
 
 
@@ -231,7 +231,7 @@ class Forward:
     of the cores. Every batch is padded to `batch_size` rows, so the graph is traced
     once and a spectrum's result does not depend on which batch it came in. The graph's
     oneDNN kernels use the CPU's widest units (AVX-512, and AVX512_BF16 or AMX in
-    bfloat16): on an AVX-512 EPYC they ran 18 % faster than the same pass compiled by
+    bfloat16): on an AVX-512 EPYC they ran 11 % faster than the same pass compiled by
     XLA in float32, and XLA's CPU backend computes bfloat16 in float32 (no faster).
     """
 
