@@ -151,10 +151,9 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 @dataclass(frozen=True)
 class TinyRun:
     """The sharded tiny workflow, run as a user would: first up to iteration 1's batch
-    (`numbered`, which built `built_first`), then to the end (`whole`)."""
+    (which built `built_first`, paths under results/), then to the end (`whole`)."""
 
     workdir: Path
-    numbered: subprocess.CompletedProcess
     built_first: frozenset[str]
     whole: subprocess.CompletedProcess
 
@@ -170,7 +169,7 @@ def tiny_run(tmp_path_factory) -> TinyRun:
     built_first = frozenset(str(p.relative_to(results)) for p in results.rglob("*"))
     whole = snakemake(workdir)
     assert whole.returncode == 0, whole.stderr[-3000:]
-    return TinyRun(workdir, numbered, built_first, whole)
+    return TinyRun(workdir, built_first, whole)
 
 
 def free_port() -> int:
