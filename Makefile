@@ -13,13 +13,12 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 env: $(VENV)/.installed $(LS_VENV)/.installed debian
 
-$(VENV)/.installed: envs/pipeline.txt envs/pipeline-nodeps.txt pyproject.toml
+$(VENV)/.installed: envs/pipeline.txt pyproject.toml
 	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { \
 	  echo "Python's venv module is missing: apt-get install python3-venv"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_QUIET) -r envs/pipeline.txt
-	$(VENV)/bin/pip install $(PIP_QUIET) --no-deps -r envs/pipeline-nodeps.txt
-	$(VENV)/bin/pip install $(PIP_QUIET) --no-deps -e .
+	$(VENV)/bin/pip install $(PIP_QUIET) -c envs/pipeline.txt -e ".[slurm,dev]"
 ifeq ($(GPU),1)
 	$(VENV)/bin/pip uninstall $(PIP_QUIET) --yes tensorflow-cpu
 	$(VENV)/bin/pip install $(PIP_QUIET) -r envs/pipeline-gpu.txt

@@ -19,20 +19,22 @@ configfile: "config/config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
+# One file per stage, as the package: workflow/rules/<stage>.smk runs alspec.<stage>.steps.
 include: "workflow/rules/common.smk"
 include: "workflow/rules/survey.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/features.smk"
-include: "workflow/rules/learning.smk"
-include: "workflow/rules/anomaly.smk" if ANOMALY else "workflow/rules/classification.smk"
-include: "workflow/rules/oracle.smk"
+include: "workflow/rules/anomaly.smk"
+include: "workflow/rules/oracles.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/report.smk"
 
 
-if not ANOMALY:
+if not ANOMALY:  # classification mode: a model learns classes and is asked about them
 
-    include: "workflow/rules/catalogue.smk"
+    include: "workflow/rules/query.smk"
+    include: "workflow/rules/learning.smk"
+    include: "workflow/rules/handover.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -43,10 +45,10 @@ rule all:
         expand(
             f"{ITERATION}/{{output}}",
             n=range(config["iterations"]),
-            output=["performance.json", "config.yaml", "provenance.json"],
+            output=[PERFORMANCE, ITERATION_CONFIG, PROVENANCE],
         ),
         expand(f"{ITERATION}/{REPORT}/{{name}}", n=range(config["iterations"]), name=REPORT_FILES[config["mode"]]),
-        [] if RAW_VALUES else f"{POOL}/features.zarr",
-        [] if ANOMALY else expand(f"{ITERATION}/catalogue/{{name}}", n=range(config["iterations"]), name=CATALOGUE_FILES),
-        [] if ANOMALY else expand(f"{CATALOGUE}/{{name}}", name=CATALOGUE_FILES),
+        [] if RAW_VALUES else f"{POOL}/{FEATURES}",
+        [] if ANOMALY else expand(f"{ITERATION}/{CATALOGUE_FOLDER}/{{name}}", n=range(config["iterations"]), name=CATALOGUE_FILES.values()),
+        [] if ANOMALY else expand(f"{CATALOGUE}/{{name}}", name=CATALOGUE_FILES.values()),
     default_target: True

@@ -30,8 +30,8 @@ import dask.array as da
 import numpy as np
 
 from alspec import anomaly
-from alspec.curves import OUTLIER_CLASSES, simulate_curves
-from alspec.features import embed
+from alspec.features.embedding import embed
+from alspec.survey.synthetic_curves import OUTLIER_CLASSES, simulate_curves
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "benchmarks"

@@ -76,7 +76,7 @@ def build(rows: int, candidates: int) -> dict[str, Path]:
 
 def crossmatch_job(catalogue: Path, candidates: Path) -> None:
     """One cross-match as the catalogue step runs it (called in a child process)."""
-    from alspec.crossmatch import crossmatch
+    from alspec.handover.crossmatch import crossmatch
 
     spec = {"name": "known", "path": str(catalogue), "id": "star", "ra": "RAJ2000"}
     spec |= {"dec": "DEJ2000", "radius_arcsec": 2.0}

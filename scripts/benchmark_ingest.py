@@ -132,8 +132,8 @@ def layouts(files: list[Path]) -> list[dict]:
     import xarray as xr
     from zarr.codecs import BloscCodec, ZstdCodec
 
-    from alspec.formats import read_spectra
-    from alspec.preprocess import log_wavelength_grid, resample
+    from alspec.pool.formats import read_spectra
+    from alspec.pool.preprocess import log_wavelength_grid, resample
 
     grid = log_wavelength_grid(3689.776, 9100, 1e-4)
     rows = [

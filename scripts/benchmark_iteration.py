@@ -60,7 +60,7 @@ def base_pool() -> Path:
 def pool_of(base: Path, n: int) -> Path:
     """A window store of `n` spectra: the base store's rows, repeated under new ids."""
     from alspec.io import as_strings
-    from alspec.pool import append_block, open_store
+    from alspec.pool.store import append_block, open_store
 
     out = OUT / f"window-{n}.zarr"
     if out.exists():
@@ -80,7 +80,7 @@ def pool_of(base: Path, n: int) -> Path:
 
 def training_set(base: Path, size: int, seed: int) -> Path:
     """`size` labelled spectra of the base survey, as a training-set table."""
-    from alspec.pool import open_store
+    from alspec.pool.store import open_store
 
     window = open_store(base)
     ids = np.array([str(i) for i in window.id.values[window.valid.values]], dtype=object)

@@ -49,7 +49,7 @@ def server_env() -> dict[str, str]:
 
 def query_of(size: int) -> Path:
     """A batch of `size` spectra of the demo pool, as the query step writes it."""
-    from alspec.pool import open_store
+    from alspec.pool.store import open_store
 
     ids = [str(i) for i in open_store(POOL / "window.zarr").id.values[:size]]
     out = OUT / "query.parquet"
@@ -75,7 +75,7 @@ def fill(client, project: int, tasks: int, template: dict) -> None:
 def measure(url: str, token_file: Path, filler: int, query: Path) -> dict:
     from label_studio_sdk import LabelStudio
 
-    from alspec.oracles.labelstudio import LABEL_FROM, SPECTRUM_TO
+    from alspec.oracles.labelstudio_page import LABEL_FROM, SPECTRUM_TO
 
     title = f"benchmark {filler}"
     settings = [

@@ -98,7 +98,7 @@ def build_pool(work: Path, overlay: Path | None) -> None:
 
 def load_pool(work: Path) -> tuple[pd.Index, np.ndarray, np.ndarray, pd.DataFrame]:
     """ids, windows and true class indices of the classifiable spectra; their truth."""
-    from alspec.pool import open_store
+    from alspec.pool.store import open_store
 
     window = open_store(work / "results" / "pool" / "window.zarr")
     valid = window.valid.values
@@ -149,7 +149,7 @@ class Survey:
     """The pool (minus the held-out set) and the held-out set of one survey."""
 
     def __init__(self, work: Path, held_out: int, seed: int):
-        from alspec.pool import open_store
+        from alspec.pool.store import open_store
 
         ids, x, y, truth = load_pool(work)
         test = held_out_rows(y, held_out, seed)
@@ -162,7 +162,7 @@ class Survey:
 
     def feature_rows(self, ids: pd.Index) -> np.ndarray:
         """The features (PCA scores, line measurements) of spectra `ids`."""
-        from alspec.classifiers import feature_matrix
+        from alspec.features.matrix import feature_matrix
 
         if not hasattr(self, "_feature_matrix"):
             self._feature_matrix = feature_matrix(self.features)
@@ -172,8 +172,8 @@ class Survey:
     def anomaly_scores(self) -> pd.DataFrame:
         """The isolation forest on the features, as `alspec detect` computes it."""
         if self._anomaly is None:
-            from alspec.anomaly import detector_scores, prepared
-            from alspec.classifiers import feature_matrix
+            from alspec.anomaly.detectors import detector_scores
+            from alspec.features.matrix import feature_matrix, prepared
 
             matrix = prepared(feature_matrix(self.features))
             score = detector_scores(matrix, "isolation_forest", seed=0, threads=-1)
@@ -195,7 +195,7 @@ def train_and_predict(
     exists; the fitted model is saved there); probabilities of the pool and the held-out
     set, the balancing undone when `calibrate` (alspec.calibration)."""
     from alspec import models
-    from alspec.calibration import adjust
+    from alspec.learning.calibration import adjust
 
     start = time.perf_counter()
     model, report = models.train(
@@ -222,8 +222,9 @@ def next_batch(
 ) -> tuple[np.ndarray, dict]:
     """Rows the loop asks next, by the pipeline's own batch choice, and discovery's plan."""
     from alspec import discovery
-    from alspec.query import UNCERTAIN, select_batch, top_scores
-    from alspec.strategies import scores
+    from alspec.query.batch import select_batch, top_scores
+    from alspec.query.strategies import scores
+    from alspec.vocabulary import UNCERTAIN
 
     predictions = pd.DataFrame(
         {
@@ -313,7 +314,7 @@ def compare_models(survey: Survey, labelled_ids: list[str], seed: int) -> dict:
     boosting (the reference of issue 16) on the window, the features and both; and the
     last on every pool label, the most these inputs allow."""
     from alspec import classifiers, models
-    from alspec.calibration import adjust
+    from alspec.learning.calibration import adjust
 
     labelled = survey.ids.get_indexer(labelled_ids)
     y = survey.y[labelled]

@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from benchmark_ingest import BIN, ROOT, cpu_model, run
 
 from alspec import layout
-from alspec.config import load
+from alspec.config.schema import load
+from alspec.config.settings import as_json, for_step
+from alspec.evaluation.steps import evaluate as evaluate_iteration
 from alspec.io import as_strings, write_json
-from alspec.metrics import evaluate_iteration
-from alspec.settings import as_json, for_step
 
 WORK = ROOT / "results" / "benchmarks" / "report"
 CLASSES = ["other", "single_peak", "double_peak"]

@@ -48,7 +48,7 @@ def write_shards(work: Path, n: int) -> list[Path]:
     import dask.array as da
     import xarray as xr
 
-    from alspec.pool import QUARANTINE_COLUMNS
+    from alspec.pool.ingest import QUARANTINE_COLUMNS
 
     rng = np.random.default_rng(0)
     lists, shards = work / "pool" / "lists", []
@@ -81,8 +81,8 @@ def write_window(work: Path, n: int) -> Path:
     """n windows of 140 points in chunks of 1,024 (the pool's block), sealed."""
     import xarray as xr
 
+    from alspec.evaluation.provenance import seal
     from alspec.io import as_strings
-    from alspec.provenance import seal
 
     store = work / "pool" / "window.zarr"
     tile = np.random.default_rng(1).normal(size=(BLOCK, 140)).astype(np.float32)
@@ -178,7 +178,7 @@ def alspec(step: str, *options: object) -> dict:
 
 def steps(work: Path) -> dict:
     """Each whole-pool step on the inputs in `work`, in the workflow's order."""
-    from alspec.config import resolve
+    from alspec.config.schema import resolve
 
     pool, it = work / "pool", work / "iteration"
     it.mkdir(exist_ok=True)

@@ -33,7 +33,7 @@ AGREEMENT_ROWS = 50_000
 
 def labelled_windows(window: Path, size: int) -> Path:
     """`size` spectra of `window` with their true class, as a training set."""
-    from alspec.pool import open_store
+    from alspec.pool.store import open_store
 
     ids = np.array([str(i) for i in open_store(window).id.values[:size]], dtype=object)
     truth = pd.read_parquet(SURVEY / "results" / "survey" / "truth.parquet").set_index("id")

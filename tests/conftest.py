@@ -17,18 +17,14 @@ import pytest
 import xarray as xr
 import yaml
 
-from alspec import config as cfg
+from alspec.config import schema as cfg
 from alspec.io import as_strings
-from alspec.pool import (
-    COMPRESSOR,
-    append_block,
-    discover_files,
-    gather,
-    ingest_shard,
-    write_shard_lists,
-)
-from alspec.preprocess import pool_grid
-from alspec.simulate import SurveyModel, simulate_survey
+from alspec.pool.ingest import discover_files, ingest_shard, write_shard_lists
+from alspec.pool.ingest import gather_shards as gather
+from alspec.pool.preprocess import pool_grid
+from alspec.pool.store import COMPRESSOR, append_block
+from alspec.survey.simulate import simulate_survey
+from alspec.survey.stars import SurveyModel
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -53,6 +49,11 @@ CHROMIUM_FLAGS = [
 SCREENSHOTS = REPO / "results" / "screenshots"
 
 
+def survey_model(**chosen: object) -> SurveyModel:
+    """The survey of the schema's config `simulate`, with the `chosen` settings."""
+    return SurveyModel.from_config(cfg.default("simulate") | chosen)
+
+
 def run_alspec(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run the `alspec` command as a user would, from this environment."""
     result = subprocess.run(
@@ -67,7 +68,7 @@ def run_alspec(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 def survey(tmp_path_factory) -> Path:
     """200 simulated LAMOST spectra, a fifth of them with emission, and their truth."""
     out = tmp_path_factory.mktemp("survey")
-    survey = SurveyModel(rates={"single_peak": 0.1, "double_peak": 0.1}, snr=(20, 80))
+    survey = survey_model(rates={"single_peak": 0.1, "double_peak": 0.1}, snr=(20, 80))
     simulate_survey(out, 200, survey, seed=7)
     return out
 

@@ -23,20 +23,56 @@ RESULTS = "results"
 SURVEY = f"{RESULTS}/survey"
 POOL = f"{RESULTS}/pool"
 EXTERNAL = f"{RESULTS}/external"
-COLD_START = f"{RESULTS}/cold_start"
+COLD_START_BATCH = "cold_start"  # the first batch's name; later ones are iterations/<n>
+COLD_START = f"{RESULTS}/{COLD_START_BATCH}"
 ITERATIONS = f"{RESULTS}/iterations"
 ITERATION = ITERATIONS + "/{n}"
 BATCH = RESULTS + "/{batch}"  # cold_start or iterations/<n>: a batch the oracle answers
 LOGS = f"{RESULTS}/logs"
+# Snakemake marks a finished directory output (a Zarr store) with this empty file
+SNAKEMAKE_MARKER = ".snakemake_timestamp"
 CATALOGUE = f"{RESULTS}/catalogue"  # the last iteration's candidate catalogue
 
+# A simulated survey's files (results/survey, results/external's source)
+SPECTRA = "spectra"  # the folder of spectrum files
+TRUTH = "truth.parquet"  # id, label: what the simulated oracle answers
+
+# The pool's files (results/pool)
+SHARDS = "shards"  # one folder per shard: spectra.zarr, catalog/, quarantine.parquet
+SHARD_LISTS = f"{SHARDS}/lists"  # one list of files per shard: <shard>.txt
+SHARD_STORE = "spectra.zarr"  # a shard's spectra
+SHARD_CATALOG = "catalog"  # a shard's catalogue: one Parquet part per block of spectra
+CATALOG = "catalog.parquet"  # one row per spectrum: id, position, metadata, where it is
+QUARANTINE = "quarantine.parquet"  # what could not be ingested, and why
+WINDOW = "window.zarr"  # the window the CNN reads (also an external set's)
+FEATURES = "features.zarr"  # PCA scores, line measurements, the map
+ANOMALY_SCORES = "anomaly_scores.parquet"  # the detector's score of every spectrum
+LABEL_CATALOGUE = "labels.parquet"  # every answer of every session, never rewritten
+STORE_FILES = {"window": WINDOW, "features": FEATURES}  # by what a model reads (Learner.store)
+
+# A batch's files (cold_start/, iterations/<n>/)
+QUERY = "query.parquet"  # the spectra asked
 RECEIPT = "batch.json"  # a batch was sent to the oracle
 ANSWERS = "labels.parquet"  # ... and answered
-PERFORMANCE = "performance.json"
-ITERATION_RECORDS = (PERFORMANCE, "provenance.json")  # what makes an iteration done
 
-# An iteration's candidate catalogue (alspec.catalogue), in iterations/<n>/catalogue/
-CATALOGUE_FILES = ("candidates.vot", "candidates.fits", "candidates.csv")
+# An iteration's files besides its batch's (iterations/<n>/)
+TRAINING_SET = "training_set.parquet"  # every answer before this iteration's batch
+MODEL = "model"  # model.keras or model.joblib: the learner's suffix
+CHECKPOINTS = "checkpoints"
+TRAINING_REPORT = "training.json"
+PREDICTIONS = "predictions.parquet"
+PREDICTION_PARTS = "predictions"  # one table per predict job: <part>.parquet
+CANDIDATES = "candidates.parquet"
+PERFORMANCE = "performance.json"
+PROVENANCE = "provenance.json"
+ITERATION_CONFIG = "config.yaml"  # the resolved config the iteration ran with
+ITERATION_RECORDS = (PERFORMANCE, PROVENANCE)  # what makes an iteration done
+
+# An iteration's candidate catalogue (alspec.handover.catalogue), in
+# iterations/<n>/catalogue/ (CATALOGUE_FOLDER), and the last one in results/catalogue/
+CATALOGUE_FOLDER = "catalogue"
+CATALOGUE_FILES = {"votable": "candidates.vot", "fits": "candidates.fits", "csv": "candidates.csv"}
+HANDED_OVER = f"{CATALOGUE}/{CATALOGUE_FILES['votable']}"  # what `alspec samp` sends
 
 # An iteration's report (alspec.report): results/iterations/<n>/report/<file>, each with a
 # caption workflow/report/<stem>.rst in Snakemake's report.

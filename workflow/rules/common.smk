@@ -3,12 +3,51 @@ import glob
 import json
 
 # Light modules only (standard library, yaml, jsonschema): this process builds the DAG.
-from alspec.config import check_consistency
-from alspec.layout import BATCH, COLD_START, EXTERNAL, ITERATION, ITERATIONS, POOL, SURVEY, log_file
-from alspec.layout import CATALOGUE, CATALOGUE_FILES, REPORT, REPORT_FILES
-from alspec.learners import learner
-from alspec.placement import job_resources, slurm_placement
-from alspec.settings import as_json
+# Every path and file name is alspec.layout's.
+from alspec.config.checks import check_consistency
+from alspec.config.settings import as_json
+from alspec.layout import (
+    ANOMALY_SCORES,
+    ANSWERS,
+    BATCH,
+    CANDIDATES,
+    CATALOG,
+    CATALOGUE,
+    CATALOGUE_FILES,
+    CATALOGUE_FOLDER,
+    CHECKPOINTS,
+    COLD_START,
+    COLD_START_BATCH,
+    EXTERNAL,
+    FEATURES,
+    ITERATION,
+    ITERATION_CONFIG,
+    ITERATIONS,
+    LABEL_CATALOGUE,
+    MODEL,
+    PERFORMANCE,
+    POOL,
+    PREDICTION_PARTS,
+    PREDICTIONS,
+    PROVENANCE,
+    QUARANTINE,
+    QUERY,
+    RECEIPT,
+    REPORT,
+    REPORT_FILES,
+    SHARD_LISTS,
+    SHARDS,
+    SPECTRA,
+    STORE_FILES,
+    SURVEY,
+    TRAINING_REPORT,
+    TRAINING_SET,
+    TRUTH,
+    WINDOW,
+    log_file,
+)
+from alspec.learning.learners import learner
+from alspec.runtime.placement import job_resources, slurm_placement
 
 check_consistency(config)
 
@@ -19,7 +58,7 @@ wildcard_constraints:
     n=r"\d+",
     part=r"\d+",
     shard=r"\d{5}",
-    batch=r"cold_start|iterations/\d+",
+    batch=rf"{COLD_START_BATCH}|iterations/\d+",
 
 
 def listed_files(files):
@@ -49,7 +88,7 @@ ANOMALY = config["mode"] == "anomaly"
 # ANOMALY_FEATURES is the rules' input, the store or the pool's catalogue; DETECTOR_READS
 # what `alspec detect/rank --features` is given, the store or the pool directory.
 RAW_VALUES = ANOMALY and config["anomaly"]["features"] == "raw"
-ANOMALY_FEATURES = f"{POOL}/catalog.parquet" if RAW_VALUES else f"{POOL}/features.zarr"
+ANOMALY_FEATURES = f"{POOL}/{CATALOG}" if RAW_VALUES else f"{POOL}/{FEATURES}"
 DETECTOR_READS = POOL if RAW_VALUES else ANOMALY_FEATURES
 
 
@@ -58,12 +97,12 @@ def detector_reads(wildcards, input):
     return POOL if RAW_VALUES else input[0]
 
 LEARNER = learner(config["model"]["type"])  # what the model reads, how it is saved
-MODEL = f"{ITERATION}/model{LEARNER.suffix}"
+MODEL_FILE = f"{ITERATION}/{MODEL}{LEARNER.suffix}"
 PREDICT_PARTS = range(config["model"]["predict_jobs"])
 
 
 def step_settings(step):
-    """The config keys `step` reads, as the JSON its --settings takes (alspec.settings):
+    """The config keys `step` reads, as the JSON its --settings takes (alspec.config.settings):
     a rule's params, so that changing one reruns exactly the steps that read it."""
     return as_json(config, step)
 
@@ -86,8 +125,8 @@ def model_inputs(wildcards):
     set's windows, for training), anomaly mode what its detector reads."""
     if ANOMALY:
         return [ANOMALY_FEATURES]
-    external = config["initial"]["source"] == "external"  # only with the CNN (config.py)
-    return [f"{POOL}/{LEARNER.store}.zarr"] + ([f"{EXTERNAL}/window.zarr"] if external else [])
+    external = config["initial"]["source"] == "external"  # only with the CNN (config checks)
+    return [f"{POOL}/{STORE_FILES[LEARNER.store]}"] + ([f"{EXTERNAL}/{WINDOW}"] if external else [])
 
 
 DISCOVERY = config["query"]["discovery"]
@@ -97,9 +136,9 @@ def discovery_inputs(wildcards):
     """What discovery's sources read: the features store, the detector's scores."""
     if not DISCOVERY["sources"]:
         return {}
-    inputs = {"features": f"{POOL}/features.zarr"}
+    inputs = {"features": f"{POOL}/{FEATURES}"}
     if "anomaly" in DISCOVERY["sources"]:
-        inputs["anomaly_scores"] = f"{POOL}/anomaly_scores.parquet"
+        inputs["anomaly_scores"] = f"{POOL}/{ANOMALY_SCORES}"
     return inputs
 
 
@@ -114,7 +153,7 @@ def provenance_inputs(wildcards):
     that discovery's anomaly source asked by."""
     extra = held_out_input(wildcards)
     if ANOMALY or "anomaly_scores" in discovery_inputs(wildcards):
-        extra["anomaly_scores"] = f"{POOL}/anomaly_scores.parquet"
+        extra["anomaly_scores"] = f"{POOL}/{ANOMALY_SCORES}"
     return extra
 
 
@@ -126,7 +165,7 @@ def shard_folders(wildcards):
     """One folder per shard list, known once the shard_lists checkpoint has run."""
     lists = checkpoints.shard_lists.get().output[0]
     shards = glob_wildcards(os.path.join(lists, "{shard}.txt")).shard
-    return expand(f"{POOL}/shards/{{shard}}", shard=sorted(shards))
+    return expand(f"{POOL}/{SHARDS}/{{shard}}", shard=sorted(shards))
 
 
 def training_set_inputs(wildcards):
@@ -134,23 +173,23 @@ def training_set_inputs(wildcards):
     n = int(wildcards.n)
     if n > 0:
         return [
-            f"{ITERATIONS}/{n - 1}/training_set.parquet",
-            f"{ITERATIONS}/{n - 1}/labels.parquet",
+            f"{ITERATIONS}/{n - 1}/{TRAINING_SET}",
+            f"{ITERATIONS}/{n - 1}/{ANSWERS}",
         ]
     if ANOMALY:
         return []  # the detector's ranking asks first
     if config["initial"]["source"] == "labelled":
         return [config["initial"]["labelled_set"]]
     if config["initial"]["source"] == "external":
-        return [f"{EXTERNAL}/labels.parquet"]
-    return [f"{COLD_START}/labels.parquet"]
+        return [f"{EXTERNAL}/{ANSWERS}"]
+    return [f"{COLD_START}/{ANSWERS}"]
 
 
 def warm_start_input(wildcards):
     """With model.warm_start, iteration n's CNN starts from iteration n-1's model."""
     n = int(wildcards.n)
     if config["model"]["warm_start"] and n > 0:
-        return {"warm_start": MODEL.format(n=n - 1)}
+        return {"warm_start": MODEL_FILE.format(n=n - 1)}
     return {}
 
 
@@ -195,15 +234,15 @@ def report_inputs(wildcards):
     iterations before it, the previous predictions, and the pool's stores it draws from."""
     n = int(wildcards.n)
     inputs = {
-        "performance": [f"{ITERATIONS}/{i}/performance.json" for i in range(n + 1)],
-        "candidates": [f"{ITERATIONS}/{i}/candidates.parquet" for i in range(n + 1)],
-        "predictions": [f"{ITERATIONS}/{i}/predictions.parquet" for i in range(max(n - 1, 0), n + 1)],
-        "catalog": f"{POOL}/catalog.parquet",
+        "performance": [f"{ITERATIONS}/{i}/{PERFORMANCE}" for i in range(n + 1)],
+        "candidates": [f"{ITERATIONS}/{i}/{CANDIDATES}" for i in range(n + 1)],
+        "predictions": [f"{ITERATIONS}/{i}/{PREDICTIONS}" for i in range(max(n - 1, 0), n + 1)],
+        "catalog": f"{POOL}/{CATALOG}",
     }
     if not ANOMALY:
-        inputs["window"] = f"{POOL}/window.zarr"
+        inputs["window"] = f"{POOL}/{WINDOW}"
     if not RAW_VALUES:
-        inputs["features"] = f"{POOL}/features.zarr"
+        inputs["features"] = f"{POOL}/{FEATURES}"
     return inputs
 
 
@@ -214,11 +253,11 @@ LAST_ITERATION = config["iterations"] - 1
 def catalogue_inputs(folder):
     """What the catalogue of the iteration in `folder` is made from."""
     return {
-        "candidates": f"{folder}/candidates.parquet",
-        "training_set": f"{folder}/training_set.parquet",
-        "labels": f"{folder}/labels.parquet",
-        "catalog": f"{POOL}/catalog.parquet",
-        "performance": f"{folder}/performance.json",
-        "provenance": f"{folder}/provenance.json",
+        "candidates": f"{folder}/{CANDIDATES}",
+        "training_set": f"{folder}/{TRAINING_SET}",
+        "labels": f"{folder}/{ANSWERS}",
+        "catalog": f"{POOL}/{CATALOG}",
+        "performance": f"{folder}/{PERFORMANCE}",
+        "provenance": f"{folder}/{PROVENANCE}",
         "crossmatch": [entry["path"] for entry in config["crossmatch"]],
     }

@@ -1,6 +1,67 @@
+# Evaluation (alspec.evaluation): per iteration the answers' verdict on the candidates
+# (classification) or on the ranking (anomaly mode), the config it ran with, and what
+# it was made from.
+
+
+if ANOMALY:
+
+    rule evaluate:
+        input:
+            unpack(truth_input("evaluation")),
+            scores=f"{POOL}/{ANOMALY_SCORES}",
+            ranked=f"{ITERATION}/{PREDICTIONS}",
+            labels=f"{ITERATION}/{ANSWERS}",
+            training_set=f"{ITERATION}/{TRAINING_SET}",
+        output:
+            f"{ITERATION}/{PERFORMANCE}",
+        params:
+            truth=truth_option,
+            settings=step_settings("evaluate-ranking"),
+        log:
+            log_file("evaluate", "{n}"),
+        resources:
+            **CPU_JOB,
+        conda:
+            ENV
+        shell:
+            "alspec evaluate-ranking --iteration {wildcards.n} --scores {input.scores}"
+            " --ranked {input.ranked} --labels {input.labels} --training-set {input.training_set}"
+            " {params.truth} --out {output} --settings {params.settings:q} 2>&1 | tee {log}"
+
+else:
+
+    rule evaluate:
+        input:
+            unpack(truth_input("evaluation")),
+            unpack(held_out_input),
+            labels=f"{ITERATION}/{ANSWERS}",
+            training_report=f"{ITERATION}/{TRAINING_REPORT}",
+            training_set=f"{ITERATION}/{TRAINING_SET}",
+            predictions=f"{ITERATION}/{PREDICTIONS}",
+            candidates=f"{ITERATION}/{CANDIDATES}",
+        output:
+            f"{ITERATION}/{PERFORMANCE}",
+        params:
+            truth=truth_option,
+            held_out=held_out_option,
+            settings=step_settings("evaluate"),
+        log:
+            log_file("evaluate", "{n}"),
+        resources:
+            **CPU_JOB,
+        conda:
+            ENV
+        shell:
+            "alspec evaluate --iteration {wildcards.n} --labels {input.labels}"
+            " --training-set {input.training_set} --predictions {input.predictions}"
+            " --candidates {input.candidates} --training-report {input.training_report}"
+            " {params.truth} {params.held_out} --out {output} --settings {params.settings:q}"
+            " 2>&1 | tee {log}"
+
+
 rule iteration_config:
     output:
-        f"{ITERATION}/config.yaml",
+        f"{ITERATION}/{ITERATION_CONFIG}",
     params:
         settings=json.dumps(config, sort_keys=True),
     log:
@@ -15,14 +76,14 @@ rule provenance:
     input:
         unpack(provenance_inputs),
         store=lambda wildcards: model_inputs(wildcards)[0],
-        training_set=f"{ITERATION}/training_set.parquet",
-        training_report=f"{ITERATION}/training.json",
-        predictions=f"{ITERATION}/predictions.parquet",
-        query=f"{ITERATION}/query.parquet",
-        candidates=f"{ITERATION}/candidates.parquet",
-        labels=f"{ITERATION}/labels.parquet",
+        training_set=f"{ITERATION}/{TRAINING_SET}",
+        training_report=f"{ITERATION}/{TRAINING_REPORT}",
+        predictions=f"{ITERATION}/{PREDICTIONS}",
+        query=f"{ITERATION}/{QUERY}",
+        candidates=f"{ITERATION}/{CANDIDATES}",
+        labels=f"{ITERATION}/{ANSWERS}",
     output:
-        f"{ITERATION}/provenance.json",
+        f"{ITERATION}/{PROVENANCE}",
     params:
         settings=json.dumps(config, sort_keys=True),
         extra=lambda wildcards, input: " ".join(

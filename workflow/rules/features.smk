@@ -1,8 +1,13 @@
+# The features (alspec.features): the window the CNN reads, PCA scores, line measurements
+# and the map of every spectrum; an external labelled set (initial.source external)
+# made into windows like the pool's.
+
+
 rule window:
     input:
-        catalog=f"{POOL}/catalog.parquet",
+        catalog=f"{POOL}/{CATALOG}",
     output:
-        directory(f"{POOL}/window.zarr"),
+        directory(f"{POOL}/{WINDOW}"),
     params:
         pool=lambda wildcards, input: os.path.dirname(input.catalog),
         settings=step_settings("window"),
@@ -20,9 +25,9 @@ rule window:
 
 rule features:
     input:
-        catalog=f"{POOL}/catalog.parquet",
+        catalog=f"{POOL}/{CATALOG}",
     output:
-        directory(f"{POOL}/features.zarr"),
+        directory(f"{POOL}/{FEATURES}"),
     params:
         pool=lambda wildcards, input: os.path.dirname(input.catalog),
         settings=step_settings("features"),
@@ -38,23 +43,21 @@ rule features:
         " --settings {params.settings:q} > {log} 2>&1"
 
 
-# The anomaly score of every spectrum: anomaly mode ranks by it, and classification
-# mode's discovery asks its outliers while a class of interest is scarce.
-rule detect:
+rule transfer:
     input:
-        ANOMALY_FEATURES,
+        files=external_files,
+        labels=config["initial"]["external"]["labels"] or [],
     output:
-        f"{POOL}/anomaly_scores.parquet",
+        window=directory(f"{EXTERNAL}/{WINDOW}"),
+        labels=f"{EXTERNAL}/{ANSWERS}",
     params:
-        features=detector_reads,
-        settings=step_settings("detect"),
+        settings=step_settings("transfer"),
     log:
-        log_file("detect"),
+        log_file("transfer"),
     resources:
         **CPU_JOB,
-    threads: 2
     conda:
         ENV
     shell:
-        "alspec detect --features {params.features} --out {output} --threads {threads}"
-        " --settings {params.settings:q} > {log} 2>&1"
+        "alspec transfer {input.files:q} --labels {input.labels} --out {output.window}"
+        " --labels-out {output.labels} --settings {params.settings:q} > {log} 2>&1"

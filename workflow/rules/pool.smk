@@ -1,12 +1,13 @@
-# Scatter/gather: the survey's files are split into shards (a checkpoint, since their
-# number depends on the files); each shard is one ingest job; gather checks the counts.
+# The pool (alspec.pool). Scatter/gather: the survey's files are split into shards (a
+# checkpoint, since their number depends on the files); each shard is one ingest job
+# (its memory: profiles/slurm); gather checks the counts.
 
 
 checkpoint shard_lists:
     input:
         pool_files,
     output:
-        directory(f"{POOL}/shards/lists"),
+        directory(f"{POOL}/{SHARD_LISTS}"),
     params:
         settings=step_settings("shard"),
     log:
@@ -21,16 +22,15 @@ checkpoint shard_lists:
 
 rule ingest:
     input:
-        f"{POOL}/shards/lists/{{shard}}.txt",
+        f"{POOL}/{SHARD_LISTS}/{{shard}}.txt",
     output:
-        directory(f"{POOL}/shards/{{shard}}"),
+        directory(f"{POOL}/{SHARDS}/{{shard}}"),
     params:
         settings=step_settings("ingest"),
     log:
         log_file("ingest", "{shard}"),
     resources:
         **CPU_JOB,
-        mem_mb=2000,
     conda:
         ENV
     shell:
@@ -39,11 +39,11 @@ rule ingest:
 
 rule gather:
     input:
-        lists=f"{POOL}/shards/lists",
+        lists=f"{POOL}/{SHARD_LISTS}",
         shards=shard_folders,
     output:
-        catalog=f"{POOL}/catalog.parquet",
-        quarantine=f"{POOL}/quarantine.parquet",
+        catalog=f"{POOL}/{CATALOG}",
+        quarantine=f"{POOL}/{QUARANTINE}",
     log:
         log_file("gather"),
     resources:

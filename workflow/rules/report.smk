@@ -1,12 +1,12 @@
-# The report of each iteration (alspec report): its figures are flagged for Snakemake's
+# The report of each iteration (alspec.report): its figures are flagged for Snakemake's
 # report, so that `snakemake --report results/report.html` bundles them with the run's
 # provenance, one category per iteration. Captions: workflow/report/<figure>.rst.
 rule report:
     input:
         unpack(report_inputs),
-        query=f"{ITERATION}/query.parquet",
-        labels=f"{ITERATION}/labels.parquet",
-        training_set=f"{ITERATION}/training_set.parquet",
+        query=f"{ITERATION}/{QUERY}",
+        labels=f"{ITERATION}/{ANSWERS}",
+        training_set=f"{ITERATION}/{TRAINING_SET}",
     output:
         **figure_outputs(),
     params:

@@ -1,7 +1,10 @@
+# A simulated survey and its truth (alspec.survey), when config pool.files names it.
+
+
 rule simulate:
     output:
-        spectra=directory(f"{SURVEY}/spectra"),
-        truth=f"{SURVEY}/truth.parquet",
+        spectra=directory(f"{SURVEY}/{SPECTRA}"),
+        truth=f"{SURVEY}/{TRUTH}",
     params:
         out=lambda wildcards, output: os.path.dirname(output.truth),
         settings=step_settings("simulate"),

@@ -1,11 +1,11 @@
 """`alspec <step>`: one command per workflow step, so every rule also runs by hand.
 
-A command parses its options, calls its step's library function and prints a summary;
-one module per stage (pool, labels, model, query, anomaly, oracle, evaluation,
-catalogue). Option
-defaults and settings come from the configuration schema, so a step run by hand
-behaves as it does in the workflow. Heavy libraries (TensorFlow) load only in the
-steps that need them.
+A command parses its options, calls its stage's step (alspec.<stage>.steps) and prints
+a summary; one module per stage, as in workflow/rules/. Settings and their defaults come
+from the configuration schema, so a step run by hand behaves as it does in the workflow.
+A command imports its stage's steps when it runs, not before: importing every stage
+would load TensorFlow, scikit-learn and Dask for any command, `alspec --help` included
+(MEASURED_HELP).
 """
 
 from __future__ import annotations
@@ -14,12 +14,17 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 
-from alspec import config as cfg
 from alspec.cli.common import COMMANDS
+from alspec.errors import BatchIncomplete, UserError
+from alspec.runtime.native_notices import native_notices_dropped
 
 # Each stage's module registers its commands, in the order `alspec --help` lists them.
-STAGES = ("pool", "labels", "model", "query", "anomaly", "oracle", "evaluation", "catalogue")
+STAGES = (
+    "config", "survey", "pool", "features", "query", "oracles", "learning", "anomaly",
+    "evaluation", "report", "handover",
+)  # fmt: skip
 for stage in STAGES:
     importlib.import_module(f"alspec.cli.{stage}")
 
@@ -59,35 +64,24 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. An error the user can mend (alspec.errors.UserError: a config key,
+    an input file, a label, SQL, a server) is one line naming it, and exit 1; with -v its
+    traceback too. Anything else is a bug: Python shows its traceback. TensorFlow's
+    harmless C++ notices are dropped (alspec.runtime.native_notices)."""
     args = parser().parse_args(argv)
     show_log(logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO)
-    from alspec.cluster import SchedulerUnavailable
-    from alspec.labels import LabelError
-    from alspec.oracles import BatchIncomplete, OracleUnavailable
-    from alspec.pool import ReconciliationError
-    from alspec.samp import SampUnavailable
-    from alspec.watch import WorkflowFailed
-
     try:
-        args.run(args)
+        with native_notices_dropped():
+            args.run(args)
     except KeyboardInterrupt:
         print(f"alspec {args.step}: stopped", file=sys.stderr)
         return 130
     except BatchIncomplete as incomplete:
         print(f"alspec {args.step}: {incomplete}", file=sys.stderr)
         return 3
-    except (
-        ReconciliationError,
-        cfg.ConfigError,
-        LabelError,
-        OracleUnavailable,
-        SampUnavailable,
-        SchedulerUnavailable,
-        WorkflowFailed,
-        FileNotFoundError,
-        KeyError,
-        ValueError,
-    ) as error:
+    except (UserError, FileNotFoundError) as error:  # a path that is not there names it
+        if args.verbose:
+            traceback.print_exc()
         print(f"alspec {args.step}: error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -31,7 +31,7 @@ def _detect_options(p: argparse.ArgumentParser) -> None:
 
 @command("detect", "score every spectrum's anomaly from its features (0..1)", _detect_options)
 def run_detect(args: argparse.Namespace) -> None:
-    from alspec.anomaly import detect
+    from alspec.anomaly.steps import detect
 
     done = call_step(detect, args)
     print(
@@ -54,9 +54,9 @@ def _rank_options(p: argparse.ArgumentParser) -> None:
 
 @command("rank", "re-rank the pool by anomaly and learned relevance; ask the top", _rank_options)
 def run_rank(args: argparse.Namespace) -> None:
-    from alspec.anomaly import rank_pool
+    from alspec.anomaly.steps import rank
 
-    done = call_step(rank_pool, args)
+    done = call_step(rank, args)
     print(
         f"rank: {done['spectra']} spectra re-ranked from {done['labels']} relevance answers;"
         f" asking the top {done['asked']} not yet answered"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from alspec import config as cfg
+from alspec.config import settings
 
 Command = Callable[[argparse.Namespace], None]
 
@@ -28,17 +28,9 @@ def command(name: str, help: str, options: Callable[[argparse.ArgumentParser], N
     return register
 
 
-def enum_choices(key: str) -> list[str]:
-    """The values the config schema allows for `key` ("model.type"): one list for the CLI
-    and the config, equal to the code's registry (tests/test_config.py checks)."""
-    return cfg.enum(key)
-
-
 def settings_options(p: argparse.ArgumentParser, step: str) -> None:
     """How a step gets its settings: the workflow's JSON, or config files and overrides
     (the schema's defaults for the rest); --help lists the keys it reads."""
-    from alspec import settings
-
     given = p.add_argument_group("settings (the config keys below)")
     given.add_argument("--settings", help="the step's settings as JSON (from the workflow)")
     given.add_argument(
@@ -57,20 +49,22 @@ def settings_options(p: argparse.ArgumentParser, step: str) -> None:
 
 def step_settings(args: argparse.Namespace) -> dict:
     """The settings of the step being run (args.step), from --settings or --config/--set."""
-    from alspec import settings
-
     return settings.read(
         args.step, settings=args.settings, files=args.config, overrides=args.overrides
     )
 
 
 def call_step(function: Callable[..., Any], args: argparse.Namespace, **given: Any) -> Any:
-    """Call a step's library function with the options of the same names (and its
-    settings, when it takes them and `given` does not hold them)."""
+    """Call a step's library function with the options of the same names, and its
+    settings where it takes them and `given` does not hold them: those the options give,
+    or, for a step whose settings default to None (it finds its own), none at all."""
     parameters = inspect.signature(function).parameters
     options = {name: value for name, value in vars(args).items() if name in parameters}
     if "settings" in parameters and "settings" not in given:
-        given["settings"] = step_settings(args)
+        finds_own = parameters["settings"].default is None
+        chosen = args.settings is not None or args.config or args.overrides
+        if chosen or not finds_own:
+            given["settings"] = step_settings(args)
     return function(**options | given)
 
 

@@ -1,4 +1,4 @@
-"""Evaluation: performance, provenance, the ranking, the report."""
+"""Evaluation: the candidates' precision, anomaly mode's ranking, an iteration's provenance."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-from alspec import config as cfg
 from alspec.cli.common import (
     assignment,
     call_step,
@@ -14,8 +13,7 @@ from alspec.cli.common import (
     held_out_option,
     settings_options,
 )
-from alspec.io import read_json
-from alspec.metrics import summary_line
+from alspec.evaluation.summary import summary_line
 
 
 def _evaluate_options(p: argparse.ArgumentParser) -> None:
@@ -37,9 +35,9 @@ def _evaluate_options(p: argparse.ArgumentParser) -> None:
     _evaluate_options,
 )
 def run_evaluate(args: argparse.Namespace) -> None:
-    from alspec.metrics import evaluate_iteration
+    from alspec.evaluation.steps import evaluate
 
-    report = call_step(evaluate_iteration, args)
+    report = call_step(evaluate, args)
     print(summary_line(report))
 
 
@@ -71,12 +69,12 @@ def _provenance_options(p: argparse.ArgumentParser) -> None:
     _provenance_options,
 )
 def run_provenance(args: argparse.Namespace) -> None:
-    from alspec.provenance import write_record
+    from alspec.evaluation.steps import provenance
 
     record = call_step(
-        write_record,
+        provenance,
         args,
-        config=cfg.resolve(json.loads(args.config_json)),
+        config=json.loads(args.config_json),
         inputs=dict(args.input),
         products=dict(args.product),
     )
@@ -104,47 +102,7 @@ def _evaluate_ranking_options(p: argparse.ArgumentParser) -> None:
     _evaluate_ranking_options,
 )
 def run_evaluate_ranking(args: argparse.Namespace) -> None:
-    from alspec.anomaly import evaluate_ranking
+    from alspec.evaluation.steps import evaluate_ranking
 
     report = call_step(evaluate_ranking, args)
     print(summary_line(report))
-
-
-def _report_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("results", type=Path, nargs="?", default=Path("results"))
-    p.add_argument(
-        "--iteration", type=int, help="the iteration to draw (default: the last finished)"
-    )
-    p.add_argument("--out", type=Path, help="default: results/iterations/<n>/report")
-    for store, what in (("window", "the model's input"), ("features", "the map coordinates")):
-        p.add_argument(
-            f"--{store}", type=Path, help=f"{what} (default: results/pool/{store}.zarr if there)"
-        )
-    settings_options(p, "report")
-    p.epilog += "\nwithout --settings or --config: the iteration's own config.yaml"
-
-
-@command(
-    "report", "draw an iteration's figures; print each iteration's performance", _report_options
-)
-def run_report(args: argparse.Namespace) -> None:
-    from alspec import layout
-    from alspec.report import write_report
-
-    folders = layout.iteration_folders(args.results)
-    if not folders:
-        raise FileNotFoundError(f"{args.results}: no iterations/*/{layout.PERFORMANCE} yet")
-    for folder in folders:
-        print(summary_line(read_json(folder / layout.PERFORMANCE)))
-    if args.iteration is None:
-        args.iteration = int(folders[-1].name)
-    ran_with = layout.under(args.results, layout.ITERATIONS) / str(args.iteration) / "config.yaml"
-    if args.settings is None and not args.config and ran_with.exists():
-        args.config = [ran_with]
-    for store in ("window", "features"):
-        found = layout.under(args.results, layout.POOL) / f"{store}.zarr"
-        if getattr(args, store) is None and found.exists():
-            setattr(args, store, found)
-    written = call_step(write_report, args)
-    folder = next(iter(written.values())).parent
-    print(f"report of iteration {args.iteration}: {len(written)} figures in {folder}")

@@ -1,9 +1,10 @@
 """An oracle that is a person labelling in Label Studio.
 
 `push` imports the batch as tasks of one project per learning session, each with the
-spectrum's window, its metadata and the model's prediction pre-selected; `pull`
-exports the annotations, checks every answer against the labelling config and
-returns the label table, or raises `BatchIncomplete` while answers are missing.
+spectrum's window, its metadata and the model's prediction pre-selected (the page:
+alspec.oracles.labelstudio_page); `pull` reads the annotations, checks every answer
+against the labelling config and returns the label table, or raises `BatchIncomplete`
+while answers are missing.
 """
 
 from __future__ import annotations
@@ -11,28 +12,27 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from html import escape
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
-from xml.sax.saxutils import quoteattr
 
 import httpx
-import numpy as np
 import pandas as pd
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 
-from alspec.formats import plain_value
-from alspec.labels import UNSURE, LabelError, normalise
-from alspec.oracles import BatchIncomplete, OracleUnavailable
-from alspec.pool import BOOKKEEPING, open_pool, select
-from alspec.query import COLD_START, POOL_SAMPLE, RANDOM, TOP_RANKED, UNCERTAIN
+from alspec.errors import BatchIncomplete, InputError, LabelError, Unavailable
+from alspec.oracles.labels import normalise
+from alspec.oracles.labelstudio_page import (
+    COMMENT_FROM,
+    HIDDEN_COLUMNS,
+    LABEL_FROM,
+    Page,
+    labelling_config,
+    tasks,
+)
+from alspec.vocabulary import UNSURE
 
 TOKEN_VARIABLE = "LABEL_STUDIO_API_KEY"
-LABEL_FROM, COMMENT_FROM, SPECTRUM_TO, WHOLE_TO = "label", "comment", "window", "spectrum"
 
 
 def read_token(token_file: str | Path) -> str:
@@ -42,7 +42,7 @@ def read_token(token_file: str | Path) -> str:
     path = Path(token_file)
     if path.is_file() and path.read_text().strip():
         return path.read_text().strip()
-    raise OracleUnavailable(
+    raise Unavailable(
         f"no Label Studio API token: set {TOKEN_VARIABLE} or write it to {path} "
         "(scripts/labelstudio start does)"
     )
@@ -55,26 +55,13 @@ def connect(url: str, token_file: str | Path) -> LabelStudio:
     except httpx.HTTPError:
         healthy = False
     if not healthy:
-        raise OracleUnavailable(
+        raise Unavailable(
             f"Label Studio is not answering at {url}: start it with `scripts/labelstudio start`"
         )
     return LabelStudio(base_url=url, api_key=read_token(token_file))
 
 
-PURPOSES = {
-    UNCERTAIN: "the model is unsure",
-    RANDOM: "performance estimate: a random candidate",
-    POOL_SAMPLE: "performance estimate: a random spectrum of the pool",
-    COLD_START: "first batch: a random spectrum",
-    TOP_RANKED: "anomaly: how relevant is it to you, from 0 (not at all) to 5 (very)?",
-    # discovery's sources (alspec.discovery), while a class of interest is scarce
-    "anomaly": "discovery: an outlier of the pool",
-    "typical": "discovery: a typical member of a group with no label yet",
-    "prior": "discovery: ranked first by your prior (query.discovery.prior)",
-}
-
-
-class Refused(ValueError):
+class Refused(Unavailable):
     """Label Studio refused a request; the message gives its reason."""
 
 
@@ -88,93 +75,6 @@ def refusals(what: str) -> Iterator[None]:
         reason = body.get("validation_errors") or body.get("detail") or body
         message = f"Label Studio refused to {what} (HTTP {error.status_code}): {reason}"
         raise Refused(message) from None
-
-
-def hotkeys(classes: Sequence[str]) -> list[str]:
-    """Keys 1, 2, ... for the classes, then one for "unsure"; relevance levels (anomaly
-    mode: "0" .. "5") are typed as themselves, "unsure" on the next digit."""
-    if all(name.isdigit() for name in classes):
-        return [*classes, str(int(classes[-1]) + 1)]
-    return [str(key) for key in (*range(1, 10), 0)]
-
-
-def labelling_config(classes: Sequence[str], sky: bool = False) -> str:
-    """The page (FR8-FR10): the whole spectrum and the window as the model sees it, as
-    zoomable charts with values on hover (each loaded by URL from a CSV file), the
-    metadata, the sky around it (`sky`), one hotkey per class plus "unsure", a comment
-    box. Label Studio shares one wavelength
-    axis between the charts, set by the last: the whole spectrum opens on the window, its
-    overview shows it all."""
-    choices = "\n".join(
-        f'    <Choice value={quoteattr(name)} hotkey="{key}"/>'
-        for key, name in zip(hotkeys(classes), [*classes, UNSURE], strict=False)
-    )
-    return f"""<View>
-  <Header value="Spectrum $spectrum_id: $purpose"/>
-  <TimeSeries name="{WHOLE_TO}" value="$spectrum" valueType="url" sep=","
-              timeColumn="wavelength" overviewWidth="100%">
-    <Channel column="flux" legend="whole spectrum as observed: drag the band below to move"/>
-  </TimeSeries>
-  <TimeSeries name="{SPECTRUM_TO}" value="$window" valueType="url" sep=","
-              timeColumn="wavelength" overviewWidth="100%">
-    <Channel column="flux" legend="Hα window, normalised, as the model sees it"/>
-  </TimeSeries>
-  <Table name="metadata" value="$metadata"/>{SKY_PANEL if sky else ""}
-  <Choices name="{LABEL_FROM}" toName="{SPECTRUM_TO}" choice="single-radio" showInline="true"
-           required="true">
-{choices}
-  </Choices>
-  <TextArea name="{COMMENT_FROM}" toName="{SPECTRUM_TO}" placeholder="Comment (optional)"
-            maxSubmissions="1" editable="true"/>
-</View>"""
-
-
-SKY_PANEL = '\n  <HyperText name="sky" value="$sky" inline="true"/>'
-SKY_LINKS = {
-    "SIMBAD": "https://simbad.cds.unistra.fr/simbad/sim-coo?",
-    "VizieR": "https://vizier.cds.unistra.fr/viz-bin/VizieR-4?",
-    "Aladin Lite": "https://aladin.cds.unistra.fr/AladinLite/?",
-}
-HIPS2FITS = "https://alasky.cds.unistra.fr/hips-image-services/hips2fits?"
-
-
-def sky_panel(ra: float | None, dec: float | None, sky: Mapping[str, Any]) -> str:
-    """The sky around a spectrum (config oracle.labelstudio.sky) as HTML: a cutout of the
-    HiPS survey and links to SIMBAD, VizieR and Aladin Lite there, all loaded by the
-    labeller's browser; "" for a spectrum without coordinates."""
-    if ra is None or dec is None or not (np.isfinite(ra) and np.isfinite(dec)):
-        return ""
-    target = f"{ra:.6f} {dec:+.6f}"
-    arcmin, degrees = sky["fov_arcmin"], sky["fov_arcmin"] / 60
-    queries = {
-        "SIMBAD": {
-            "Coord": target,
-            "CooFrame": "ICRS",
-            "Radius": arcmin / 2,
-            "Radius.unit": "arcmin",
-        },
-        "VizieR": {"-c": target, "-c.rm": arcmin / 2},
-        "Aladin Lite": {"target": target, "fov": degrees, "survey": sky["survey"]},
-    }
-    cutout = {
-        "hips": sky["survey"], "width": sky["pixels"], "height": sky["pixels"], "fov": degrees,
-        "projection": "TAN", "coordsys": "icrs", "ra": ra, "dec": dec, "format": "jpg",
-    }  # fmt: skip
-    links = " · ".join(
-        f'<a href="{escape(SKY_LINKS[name] + urlencode(query))}" target="_blank">{name}</a>'
-        for name, query in queries.items()
-    )
-    title = f"{sky['survey']}, {arcmin:g}′ around {target}"
-    image = (
-        f'<img src="{escape(HIPS2FITS + urlencode(cutout))}" width="{sky["pixels"]}"'
-        f' height="{sky["pixels"]}" alt="{escape(title)}" title="{escape(title)}"/>'
-    )
-    return f'<div class="alspec-sky">{image}<div>{escape(title)}: {links}</div></div>'
-
-
-# The Data Manager's task list shows what to work by (the spectrum, why it was asked, its
-# score, the model's guess); the charts' file addresses and the metadata stay on the page.
-HIDDEN_COLUMNS = [f"tasks:data.{field}" for field in ("window", "spectrum", "metadata", "sky")]
 
 
 def find_or_create_project(
@@ -210,130 +110,6 @@ def spectra_folder(client: LabelStudio, project_id: int, files: Path) -> Path:
     return folder
 
 
-def metadata_table(catalog: pd.DataFrame, fields: Sequence[str], source: str) -> pd.DataFrame:
-    """The catalogue columns shown on the page (config oracle.labelstudio.metadata)."""
-    missing = [f for f in fields if f not in catalog.columns]
-    if missing:
-        shown = sorted(set(catalog.columns) - set(BOOKKEEPING) - {"id"})
-        raise KeyError(f"oracle.labelstudio.metadata: {missing} not in {source}; it holds {shown}")
-    return catalog.set_index("id")[list(fields)]
-
-
-def write_chart(path: Path, wavelength: np.ndarray, flux: np.ndarray) -> None:
-    """A spectrum as the chart's CSV file: the finite points only, 5 digits."""
-    finite = np.isfinite(flux)
-    table = np.column_stack([wavelength[finite], flux[finite]])
-    np.savetxt(
-        path, table, fmt=("%.2f", "%.5g"), delimiter=",", header="wavelength,flux", comments=""
-    )
-
-
-def file_url(path: Path, files: Path) -> str:
-    """The address the labelling page loads `path` from (Label Studio's local files)."""
-    return "/data/local-files/?" + urlencode({"d": path.relative_to(files.resolve()).as_posix()})
-
-
-def whole_spectra(
-    pool_dir: str | Path, catalog: pd.DataFrame, ids: Sequence[str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """The queried spectra as ingested (the pool's grid), in the order of `ids`; rows of
-    `open_pool` follow the pool's `catalog`."""
-    position = pd.Series(np.arange(len(catalog)), index=catalog["id"])
-    rows = position.loc[list(ids)].to_numpy()
-    spectra = open_pool(pool_dir).isel(spectrum=rows)
-    return spectra.wavelength.values, spectra.flux.values
-
-
-def tasks(
-    query: pd.DataFrame,
-    page: Page,
-    batch: str,
-    folder: Path,
-) -> list[dict]:
-    """One task per queried spectrum, in query order (the most uncertain first), with the
-    model's guess pre-selected, the estimation samples marked as such, and the sky
-    around it where `page.sky` (config oracle.labelstudio.sky) is on. Its charts are
-    written as CSV files into `folder` (under page.files) and named by URL. A metadata
-    value that does not exist (no prediction in the first batch, say) is left out, not
-    shown as null."""
-    batch_folder = folder / batch.replace("/", "-")
-    batch_folder.mkdir(parents=True, exist_ok=True)
-    ids = list(query["id"])
-    windows = select([page.window_store], ids)
-    catalog_path = Path(page.pool_dir) / "catalog.parquet"
-    catalog = pd.read_parquet(catalog_path)
-    grid, whole = whole_spectra(page.pool_dir, catalog, ids)
-    metadata = metadata_table(catalog, page.metadata, str(catalog_path))
-    catalog_positions = catalog.set_index("id")[["ra", "dec"]]
-    result = []
-    for row, window, spectrum in zip(
-        query.itertuples(index=False), windows.flux.values, whole, strict=True
-    ):
-        # the classifier's probability of its class; anomaly mode's predicted relevance
-        # has none, and the ranking's score stands in as the prediction's score
-        confidence = getattr(row, "probability", row.score)
-        meta = metadata.loc[row.id].to_dict() | {"predicted": row.predicted}
-        if hasattr(row, "probability"):
-            meta["probability"] = row.probability
-        data = {
-            "spectrum_id": row.id,
-            "batch": batch,
-            "reason": row.reason,
-            "purpose": PURPOSES.get(row.reason, row.reason),
-            "score": float(row.score),
-            "window": chart_url(
-                batch_folder / f"{row.id}-window.csv",
-                page.files,
-                windows.window_wavelength.values,
-                window,
-            ),
-            "spectrum": chart_url(
-                batch_folder / f"{row.id}-spectrum.csv", page.files, grid, spectrum
-            ),
-            "metadata": {
-                key: plain
-                for key, value in meta.items()
-                if (plain := plain_value(value)) is not None
-            },
-        }
-        if page.sky:
-            place = catalog_positions.loc[row.id]
-            data["sky"] = sky_panel(plain_value(place["ra"]), plain_value(place["dec"]), page.sky)
-        known = isinstance(row.predicted, str) and row.predicted != ""
-        guess = [_prediction(row.predicted, confidence, batch)] if known else []
-        result.append({"data": data, "predictions": guess})
-    return result
-
-
-def chart_url(path: Path, files: Path, wavelength: np.ndarray, flux: np.ndarray) -> str:
-    write_chart(path, wavelength, flux)
-    return file_url(path, files)
-
-
-def _prediction(label: str, probability: float, batch: str) -> dict:
-    """The model's class, shown pre-selected; its probability is the prediction's score."""
-    choice = {
-        "from_name": LABEL_FROM,
-        "to_name": SPECTRUM_TO,
-        "type": "choices",
-        "value": {"choices": [label]},
-    }
-    return {"model_version": batch, "score": float(probability), "result": [choice]}
-
-
-@dataclass(frozen=True)
-class Page:
-    """What a task shows: the window store, the pool (whole spectra, catalogue), where
-    its charts' files go (config oracle.labelstudio.files) and the catalogue columns of
-    config oracle.labelstudio.metadata."""
-
-    window_store: Path
-    pool_dir: Path
-    files: Path
-    metadata: tuple[str, ...]
-    sky: Mapping[str, Any] | None = None  # config oracle.labelstudio.sky, None when off
-
-
 def push(
     query: pd.DataFrame,
     page: Page,
@@ -349,7 +125,7 @@ def push(
         project_id = find_or_create_project(client, project, classes, page.sky is not None)
         existing = _batch_tasks(client, project_id, batch)
     if existing and set(existing.values()) != set(query["id"]):
-        raise ValueError(
+        raise InputError(
             f"Label Studio project {project!r} already holds batch {batch} with other spectra: "
             "delete those tasks or name another project in oracle.labelstudio.project"
         )

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from alspec.errors import InputError
 from alspec.io import read_table
-from alspec.labels import normalise
+from alspec.oracles.labels import normalise
 
 
 def push(query: pd.DataFrame, batch: str) -> dict[str, object]:
@@ -29,7 +30,7 @@ def pull(
     answers = query.merge(truth[["id", "label"]], on="id", how="left")
     unknown = answers.loc[answers["label"].isna(), "id"]
     if len(unknown):
-        raise KeyError(
+        raise InputError(
             f"{truth_path}: no truth for {len(unknown)} queried spectra, e.g. {list(unknown[:5])}"
         )
     return normalise(answers.assign(annotator="simulated", batch=batch))

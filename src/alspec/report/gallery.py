@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from alspec.query import RANDOM
+from alspec.layout import CATALOG
+from alspec.pool.store import open_pool, open_store, select
+from alspec.vocabulary import CANDIDATE_SAMPLE, PREDICTED
 
 TOP, RANDOM_SAMPLE = "top", "random sample"
 COLUMNS = 4
@@ -27,10 +29,10 @@ def candidate_rows(
     """Classification mode: the `top` candidates by probability among those predicted,
     then every random-sample candidate the batch asked (FR12), each with the oracle's
     answer where there is one: `id`, `group`, `predicted`, `probability`, `answer`."""
-    best = candidates.loc[candidates["source"] == "predicted"]
+    best = candidates.loc[candidates["source"] == PREDICTED]
     best = best.sort_values(["probability", "id"], ascending=[False, True]).head(top)
     best = best.rename(columns={"label": "predicted"}).assign(group=TOP)
-    sample = batch.loc[batch["reason"] == RANDOM].assign(group=RANDOM_SAMPLE)
+    sample = batch.loc[batch["reason"] == CANDIDATE_SAMPLE].assign(group=RANDOM_SAMPLE)
     rows = pd.concat([best, sample], ignore_index=True)
     return _with_answers(rows[["id", "group", "predicted", "probability"]], answers)
 
@@ -62,12 +64,10 @@ def _with_answers(rows: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
 def read_spectra(pool: str | Path, ids: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The whole spectra of `ids` from the pool (wavelength, flux), binned for a
     thumbnail; only the chunks that hold them are read."""
-    from alspec.pool import open_pool
-
     ids = list(dict.fromkeys(ids))  # a candidate may be both in the top and the sample
     if not ids:
         return {}
-    catalog = pd.read_parquet(Path(pool) / "catalog.parquet", columns=["id"])
+    catalog = pd.read_parquet(Path(pool) / CATALOG, columns=["id"])
     position = pd.Series(np.arange(len(catalog)), index=catalog["id"].astype(str))
     rows = position.reindex(list(ids)).dropna().astype(int)
     data = open_pool(pool).isel(spectrum=np.sort(rows.to_numpy())).load()
@@ -88,8 +88,6 @@ def read_windows(
     window: str | Path, ids: Sequence[str]
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The model's input, the normalised window, of `ids` (wavelength, flux)."""
-    from alspec.pool import open_store, select
-
     ids = list(dict.fromkeys(ids))
     if not ids:
         return {}

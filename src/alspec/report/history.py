@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from alspec.labels import UNSURE
+from alspec.vocabulary import UNSURE
 
 SETTLED, GO_ON = "the candidates have settled", "go on"
 

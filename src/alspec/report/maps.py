@@ -12,10 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import datashader as ds
 import numpy as np
 import pandas as pd
 import xarray as xr
+from matplotlib.colors import LogNorm, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from scipy.ndimage import maximum_filter, uniform_filter
+
+from alspec.pool.store import open_store
 
 # The classes' colours: the common class grey, the classes of interest in strong colours.
 COMMON_COLOUR = "#9a9a9a"
@@ -58,8 +64,6 @@ def aggregate(points: pd.DataFrame, grid: Grid, *, by: str, how: str) -> xr.Data
     """The points (columns x, y and `by`) on the grid's pixels: `how` "count_cat" counts
     each category of `by` (dims y, x, `by`); "mean" and "max" reduce the values of `by`
     (dims y, x; NaN where no point falls)."""
-    import datashader as ds
-
     canvas = ds.Canvas(
         plot_width=grid.width, plot_height=grid.height, x_range=grid.x_range, y_range=grid.y_range
     )
@@ -74,8 +78,6 @@ def class_image(
     (log-scaled), each other class in its colour on top, the rarest last, opaque where it
     is densest; a lone spectrum of a class is grown to 3 x 3 pixels, so that it stays
     visible, while crowded ones keep their pixel and the density below them shows."""
-    from matplotlib.colors import to_rgb
-
     category = counts.dims[-1]
     names = [str(c) for c in counts[category].values]
     values = counts.values.astype(float)
@@ -99,8 +101,6 @@ def class_image(
 
 def _grown_where_lonely(present: np.ndarray, strength: np.ndarray) -> np.ndarray:
     """`strength` where a pixel is `present`, and around each pixel with no neighbour."""
-    from scipy.ndimage import maximum_filter, uniform_filter
-
     neighbours = np.rint(uniform_filter(present.astype(float), size=3, mode="constant") * 9)
     lonely = present & (neighbours == 1)
     grown = maximum_filter(np.where(lonely, strength, 0.0), size=3)
@@ -110,8 +110,6 @@ def _grown_where_lonely(present: np.ndarray, strength: np.ndarray) -> np.ndarray
 def read_coordinates(store: Path | None) -> pd.DataFrame | str:
     """Every spectrum's map coordinates (`id`, `x`, `y`) from the features store, or why
     there are none (no store, or a map turned off): the report then goes without."""
-    from alspec.pool import open_store
-
     if store is None:
         return "no map: no features store (anomaly.features: raw makes none)"
     if not Path(store).exists():
@@ -152,8 +150,6 @@ def value_panel(
 ) -> dict[str, Any]:
     """The map coloured by the `how` ("mean" or "max") of `column` in each pixel (log
     scale if `log`)."""
-    from matplotlib.colors import LogNorm
-
     values = aggregate(points, grid, by=column, how=how).values
     positive = values[np.isfinite(values) & (values > 0)]
     norm = LogNorm(positive.min(), positive.max()) if log and positive.size else None
@@ -182,8 +178,6 @@ def map_figure(panels: Sequence[Mapping[str, Any]], grid: Grid, *, axis_name: st
     ("legend": name -> colour), or a grid of values ("values") with a colour bar
     ("colour_label"); the labelled spectra and the batch ("markers": name -> (x, y,
     style)) on top, or a line saying why there is no panel ("note")."""
-    from matplotlib.patches import Patch
-
     figure = Figure(figsize=(5.2 * len(panels), 4.6), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, len(panels), sharex=True, sharey=True))
     for ax, panel in zip(axes, panels, strict=True):

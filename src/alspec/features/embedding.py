@@ -1,0 +1,48 @@
+"""A 2-D map of the pool (t-SNE or UMAP) from its PCA scores: what the report and the
+explorer draw, every spectrum at its place."""
+
+from __future__ import annotations
+
+import logging
+
+import dask.array as da
+import numpy as np
+import umap
+from sklearn.manifold import TSNE
+
+from alspec.errors import ConfigError
+from alspec.features.pca import sample_rows
+from alspec.runtime.dask_client import compute
+
+logger = logging.getLogger(__name__)
+
+MAP_METHODS = ("auto", "umap", "tsne", "none")  # config features.map.method
+
+
+def map_method(method: str, n_spectra: int, tsne_max: int) -> str:
+    """ "auto": t-SNE for a pool of at most `tsne_max` spectra (it has no transform, so
+    it embeds the whole pool at once), UMAP otherwise."""
+    if method not in MAP_METHODS:
+        raise ConfigError(f"unknown map method {method!r}; known: {', '.join(MAP_METHODS)}")
+    if method != "auto":
+        return method
+    return "tsne" if n_spectra <= tsne_max else "umap"
+
+
+def embed(scores: da.Array, method: str, sample: int, seed: int) -> da.Array:
+    """A 2-D map of the pool from its PCA `scores`: UMAP fitted on a random sample and
+    applied to every block; or t-SNE of every spectrum at once (small pools)."""
+    if method == "tsne":
+        values = compute(scores, "t-SNE: reading the PCA scores")
+        perplexity = min(30.0, max(2.0, (len(values) - 1) / 3))
+        coordinates = TSNE(2, perplexity=perplexity, random_state=seed).fit_transform(values)
+        return da.from_array(coordinates.astype(np.float32), chunks=(scores.chunks[0], 2))
+    rows = sample_rows(scores.shape[0], sample, seed)
+    training = compute(scores[rows], f"UMAP: reading the PCA scores of {rows.size} spectra")
+    logger.info("UMAP: fitting (numba compiles it first, about a minute)")
+    reducer = umap.UMAP(n_components=2, random_state=seed, n_jobs=1).fit(training)
+    return scores.map_blocks(
+        lambda x: reducer.transform(x).astype(np.float32),
+        chunks=(scores.chunks[0], (2,)),
+        dtype=np.float32,
+    )
