@@ -29,11 +29,15 @@ from pathlib import Path
 import dask.array as da
 import numpy as np
 
-from alspec import anomaly
+from alspec.anomaly.detectors import detector_scores
+from alspec.anomaly.relevance import Relevance, ranking, rerank
+from alspec.config import schema as cfg
+from alspec.evaluation.ranking import class_ranking_scores, recall_by_index
 from alspec.features.embedding import embed
 from alspec.survey.synthetic_curves import OUTLIER_CLASSES, simulate_curves
 
 ROOT = Path(__file__).resolve().parents[1]
+SEED_004 = Relevance.from_config(cfg.default("anomaly", "relevance"))  # eq. 1-3's constants
 OUT = ROOT / "results" / "benchmarks"
 DOCS = ROOT / "docs"
 SCENARIOS = {  # relevance of each anomaly class; the inliers (0, 1) are not interesting
@@ -48,7 +52,7 @@ TSNE_SUBSET = 2000  # seed 004 Table C.3 maps a subset of 2,000 objects
 
 def class_scores(order: np.ndarray, labels: np.ndarray) -> dict[str, dict]:
     """RWS(N) of each anomaly class (N its size, 150), and how many of the top N it holds."""
-    scores = anomaly.class_ranking_scores(labels[order], list(OUTLIER_CLASSES))
+    scores = class_ranking_scores(labels[order], list(OUTLIER_CLASSES))
     return {
         str(c): {"rws": s["rws"], "in_top": round(s["recall"] * s["n"])} for c, s in scores.items()
     }
@@ -56,8 +60,7 @@ def class_scores(order: np.ndarray, labels: np.ndarray) -> dict[str, dict]:
 
 def recall(order: np.ndarray, labels: np.ndarray) -> dict[str, list[float]]:
     return {
-        str(c): anomaly.recall_by_index(labels[order] == c)[:RECALL_DEPTH].tolist()
-        for c in OUTLIER_CLASSES
+        str(c): recall_by_index(labels[order] == c)[:RECALL_DEPTH].tolist() for c in OUTLIER_CLASSES
     }
 
 
@@ -82,7 +85,7 @@ def learning(
     relevance_by_class = np.zeros(labels.max() + 1)
     for c, u in relevance_of.items():
         relevance_by_class[c] = u
-    order = anomaly.ranking(score)
+    order = ranking(score)
     steps = [{"labels": 0, "seconds": 0.0, "classes": class_scores(order, labels)}]
     before = recall(order, labels)
     labelled = np.empty(0, dtype=int)
@@ -90,15 +93,16 @@ def learning(
         asked = order[~np.isin(order, labelled)][:batch]
         labelled = np.concatenate([labelled, asked])
         started = time.perf_counter()
-        trained, _ = anomaly.rerank(
+        trained, _ = rerank(
             features,
             score,
             labelled,
             relevance_by_class[labels[labelled]],
+            SEED_004,
             seed=seed,
             threads=threads,
         )
-        order = anomaly.ranking(trained)
+        order = ranking(trained)
         seconds = time.perf_counter() - started
         steps.append(
             {"labels": len(labelled), "seconds": seconds, "classes": class_scores(order, labels)}
@@ -115,7 +119,7 @@ def learning(
 def experiment(seed: int, rounds: int, batch: int, threads: int) -> dict:
     _, curves, labels = simulate_curves(seed=seed)
     started = time.perf_counter()
-    score = anomaly.detector_scores(curves, "lof", neighbours=100, threads=threads)
+    score = detector_scores(curves, "lof", neighbours=100, threads=threads)
     detection = time.perf_counter() - started
     print(f"seed {seed}: LOF {detection:.1f} s", flush=True)
     subset = np.random.default_rng(seed).choice(len(curves), TSNE_SUBSET, replace=False)
@@ -134,7 +138,7 @@ def experiment(seed: int, rounds: int, batch: int, threads: int) -> dict:
         "features": curves.shape[1],
         "detection_seconds": detection,
         "tsne_seconds": mapping,
-        "median_index_by_lof": median_index(anomaly.ranking(score), labels),
+        "median_index_by_lof": median_index(ranking(score), labels),
         "scenarios": scenarios,
     }
 

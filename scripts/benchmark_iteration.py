@@ -9,7 +9,7 @@ The limit: the network's FLOPs per spectrum against a dense float32 matrix multi
 measured on the same threads (and bfloat16's, for CPUs with AVX512_BF16 or AMX, or a
 GPU). Inference is measured in one process over the same windows: Keras's
 `model.predict` (the step's path before issue 20), the same pass compiled by XLA, the
-traced forward pass the predict step uses (alspec.models.Forward) in float32 and in
+traced forward pass the predict step uses (alspec.learning.cnn.Forward) in float32 and in
 bfloat16 (`model.precision`); then the whole `alspec predict` step below, in each
 precision.
 
@@ -125,9 +125,9 @@ def xla(model) -> Callable:
     predict step used before model.precision; the traced graph measured faster."""
     import tensorflow as tf
 
-    from alspec import models
+    from alspec.learning import cnn
 
-    batch = models.INFERENCE_BATCH
+    batch = cnn.INFERENCE_BATCH
     compiled = tf.function(
         lambda x: model(x, training=False),
         jit_compile=True,
@@ -144,17 +144,17 @@ def inference_limit(architecture: str, threads: int, spectra: int, rounds: int =
     forward passes in spectra/s on `spectra` windows, as fractions of the limit.
     The machine is shared: each figure is the best of `rounds` rounds that alternate
     between the measurements, so that a busy moment does not favour one of them."""
-    from alspec import models
+    from alspec.learning import cnn
 
-    models.use_threads(threads)
-    model = models.build_cnn(140, 3, architecture)
+    cnn.use_threads(threads)
+    model = cnn.build_cnn(140, 3, architecture)
     flops = forward_flops(model)
-    spectra -= spectra % models.INFERENCE_BATCH  # whole batches, for the XLA pass
+    spectra -= spectra % cnn.INFERENCE_BATCH  # whole batches, for the XLA pass
     x = np.random.default_rng(0).normal(size=(spectra, 140)).astype(np.float32)
-    paths = {"keras_predict": lambda w: models.predict_proba(model, w), "xla_float32": xla(model)}
-    paths |= {f"forward_{p}": models.pool_proba(model, precision=p) for p in models.PRECISIONS}
+    paths = {"keras_predict": lambda w: cnn.predict_proba(model, w), "xla_float32": xla(model)}
+    paths |= {f"forward_{p}": cnn.pool_proba(model, precision=p) for p in cnn.PRECISIONS}
     for proba in paths.values():
-        proba(x[: models.INFERENCE_BATCH])  # traced or compiled, warmed
+        proba(x[: cnn.INFERENCE_BATCH])  # traced or compiled, warmed
     best: dict[str, float] = {}
     for _ in range(rounds):
         measured = {dtype: matmul_rate(dtype) for dtype in ("float32", "bfloat16")}

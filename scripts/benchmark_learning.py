@@ -11,8 +11,8 @@ the demo's 8,000 spectra with 2 % strong emitters. A stratified held-out set is 
 asked. Each run starts from a random cold start of 100 and asks 100 a round; the
 simulated oracle answers from the truth. Every round calls the pipeline's own functions:
 training with its validation split, early stopping and SMOTE, the prior-shift
-calibration (alspec.calibration), the batch choice (alspec.query.select_batch) with
-discovery's sources (alspec.discovery). Runs:
+calibration (alspec.learning.calibration), the batch choice
+(alspec.query.batch.select_batch) with discovery's sources (alspec.query.discovery). Runs:
 
 - default: entropy with discovery (anomaly, typical, prior) and calibrated probabilities;
 - entropy: entropy alone on the model's own probabilities, as before issue 16;
@@ -183,6 +183,14 @@ class Survey:
         return self._anomaly
 
 
+def fitting(seed: int):
+    """How the pipeline fits the CNN (config model's defaults), with `seed`."""
+    from alspec.config import schema as cfg
+    from alspec.learning import cnn
+
+    return cnn.Fitting.from_config(cfg.default("model") | {"seed": seed})
+
+
 def train_and_predict(
     survey: Survey,
     labelled: np.ndarray,
@@ -193,23 +201,23 @@ def train_and_predict(
 ):
     """Fit the CNN on the labelled rows (from the weights saved at `warm_start` where it
     exists; the fitted model is saved there); probabilities of the pool and the held-out
-    set, the balancing undone when `calibrate` (alspec.calibration)."""
-    from alspec import models
+    set, the balancing undone when `calibrate` (alspec.learning.calibration)."""
+    from alspec.learning import cnn
     from alspec.learning.calibration import adjust
 
     start = time.perf_counter()
-    model, report = models.train(
+    model, report = cnn.train(
         survey.x[labelled],
         survey.y[labelled],
         len(CLASSES),
         architecture,
-        models.Fitting(seed=seed),
+        fitting(seed),
         str(warm_start) if warm_start and warm_start.exists() else None,
     )
     report["seconds"] = time.perf_counter() - start
     if warm_start:
         model.save(warm_start)
-    proba = models.pool_proba(model)
+    proba = cnn.pool_proba(model)
     pool, test = proba(survey.x), proba(survey.test_x)
     if calibrate:
         fitted, wanted = report["fitted_prior"], report["labelled_prior"]
@@ -221,7 +229,7 @@ def next_batch(
     survey: Survey, run: dict, pool_p: np.ndarray, labelled: np.ndarray, size: int, rng, seed: int
 ) -> tuple[np.ndarray, dict]:
     """Rows the loop asks next, by the pipeline's own batch choice, and discovery's plan."""
-    from alspec import discovery
+    from alspec.query import discovery
     from alspec.query.batch import select_batch, top_scores
     from alspec.query.strategies import scores
     from alspec.vocabulary import UNCERTAIN
@@ -313,17 +321,17 @@ def compare_models(survey: Survey, labelled_ids: list[str], seed: int) -> dict:
     CNNs on the window, a committee of three slim CNNs, and scikit-learn's gradient
     boosting (the reference of issue 16) on the window, the features and both; and the
     last on every pool label, the most these inputs allow."""
-    from alspec import classifiers, models
+    from alspec.learning import cnn, scikit_learn
     from alspec.learning.calibration import adjust
 
     labelled = survey.ids.get_indexer(labelled_ids)
     y = survey.y[labelled]
 
-    def cnn(architecture: str, fit_seed: int) -> np.ndarray:
-        model, report = models.train(
-            survey.x[labelled], y, len(CLASSES), architecture, models.Fitting(seed=fit_seed)
+    def trained_cnn(architecture: str, fit_seed: int) -> np.ndarray:
+        model, report = cnn.train(
+            survey.x[labelled], y, len(CLASSES), architecture, fitting(fit_seed)
         )
-        probabilities = models.pool_proba(model)(survey.test_x)
+        probabilities = cnn.pool_proba(model)(survey.test_x)
         return adjust(probabilities, report["fitted_prior"], report["labelled_prior"])
 
     def columns(ids: pd.Index, x: np.ndarray, inputs: str) -> np.ndarray:
@@ -331,7 +339,7 @@ def compare_models(survey: Survey, labelled_ids: list[str], seed: int) -> dict:
         return np.hstack(parts.get(inputs) or [x, survey.feature_rows(ids)])
 
     def boosting(inputs: str, rows: np.ndarray = labelled) -> np.ndarray:
-        committee, report = classifiers.train(
+        committee, report = scikit_learn.train(
             columns(survey.ids[rows], survey.x[rows], inputs),
             survey.y[rows],
             len(CLASSES),
@@ -347,9 +355,11 @@ def compare_models(survey: Survey, labelled_ids: list[str], seed: int) -> dict:
         return adjust(probabilities, report["fitted_prior"], report["labelled_prior"])
 
     candidates = {
-        "CNN seed003": lambda: cnn("seed003", seed),
-        "CNN slim": lambda: cnn("slim", seed),
-        "3 slim CNNs (mean)": lambda: np.mean([cnn("slim", 100 * seed + k) for k in range(3)], 0),
+        "CNN seed003": lambda: trained_cnn("seed003", seed),
+        "CNN slim": lambda: trained_cnn("slim", seed),
+        "3 slim CNNs (mean)": lambda: np.mean(
+            [trained_cnn("slim", 100 * seed + k) for k in range(3)], 0
+        ),
         "gradient boosting, window": lambda: boosting("window"),
         "gradient boosting, features": lambda: boosting("features"),
         "gradient boosting, window + features": lambda: boosting("both"),
@@ -416,9 +426,9 @@ def main() -> None:
     args = parser.parse_args()
     if "models" in args.runs and "default" not in args.runs:
         parser.error("--runs models trains on the labels the default run chose: add default")
-    from alspec import models
+    from alspec.learning import cnn
 
-    models.use_threads(os.cpu_count())
+    cnn.use_threads(os.cpu_count())
     overlay, held_out = SURVEYS[args.survey]
     work = ROOT / "results" / "benchmarks" / f"learning-{args.survey}"
     build_pool(work, overlay)

@@ -92,8 +92,6 @@ def as_strings(values: Sequence[str] | np.ndarray) -> np.ndarray:
 
 def concatenate_tables(parts: Sequence[str | Path], out: str | Path) -> int:
     """Join Parquet tables of one schema into `out`, one part in memory at a time."""
-    import pyarrow.parquet as pq
-
     rows = 0
     with atomic_output(out) as tmp:
         schema = pq.read_schema(parts[0])

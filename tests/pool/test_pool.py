@@ -7,10 +7,12 @@ import pandas as pd
 import pytest
 
 from alspec.errors import InputError
+from alspec.pool.formats import read_spectra
 from alspec.pool.ingest import discover_files
 from alspec.pool.store import open_pool, open_store, select
 
 from conftest import GRID
+from layouts import write_votable
 
 
 def test_pool_holds_every_spectrum_on_the_common_grid(survey, pool):
@@ -54,3 +56,12 @@ def test_files_come_from_directories_lists_and_globs(survey, tmp_path):
     assert discover_files([str(survey / "spectra" / "*.fits")]) == files
     with pytest.raises(FileNotFoundError, match="names no spectrum files"):
         discover_files([tmp_path / "nothing-*.fits"])
+
+
+def test_every_format_read_is_a_spectrum_file_not_a_list_of_paths(tmp_path):
+    """pool.files may name a spectrum file of any suffix the readers take: a VOTable
+    saved as .xml is read as spectra, where a text file would be read as a list."""
+    write_votable(tmp_path / "pool.xml")
+    assert discover_files([tmp_path / "pool.xml"]) == [tmp_path / "pool.xml"]
+    ids = {record.id for record in read_spectra(tmp_path / "pool.xml")}
+    assert ids == {"vo-row-a", "vo-row-b", "vo-row-c"}

@@ -62,5 +62,14 @@ def test_a_fresh_environment_installs_alspec_and_runs_it(tmp_path):
         bin_ / "snakemake", "--snakefile", source / "Snakefile", "--directory", workdir, "-n",
         "--quiet", "rules",
     )  # fmt: skip
-    for rule in ("simulate", "ingest", "train", "predict", "query", "pull", "catalogue"):
+    for rule in (
+        "simulate",
+        "shard_lists",
+        "window",
+        "train",
+        "predict",
+        "query",
+        "pull",
+        "catalogue",
+    ):
         assert rule in planned, planned

@@ -7,7 +7,6 @@ import logging
 
 import dask.array as da
 import numpy as np
-import umap
 from sklearn.manifold import TSNE
 
 from alspec.errors import ConfigError
@@ -37,6 +36,9 @@ def embed(scores: da.Array, method: str, sample: int, seed: int) -> da.Array:
         perplexity = min(30.0, max(2.0, (len(values) - 1) / 3))
         coordinates = TSNE(2, perplexity=perplexity, random_state=seed).fit_transform(values)
         return da.from_array(coordinates.astype(np.float32), chunks=(scores.chunks[0], 2))
+    # imported only for a UMAP map: umap loads TensorFlow (its parametric UMAP), 4.6 s
+    import umap
+
     rows = sample_rows(scores.shape[0], sample, seed)
     training = compute(scores[rows], f"UMAP: reading the PCA scores of {rows.size} spectra")
     logger.info("UMAP: fitting (numba compiles it first, about a minute)")

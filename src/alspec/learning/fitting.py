@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from imblearn.over_sampling import SMOTE
 from sklearn.metrics import f1_score
 
 from alspec.errors import ConfigError
@@ -70,8 +71,6 @@ def balance(
     if method == "smote":
         short = [c for c in np.flatnonzero(counts) if counts[c] <= neighbours]
         if not short:
-            from imblearn.over_sampling import SMOTE
-
             resampled_x, resampled_y = SMOTE(
                 k_neighbors=neighbours, random_state=seed
             ).fit_resample(x.reshape(len(x), -1), y)

@@ -29,9 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import h5py
 import numpy as np
 import pandas as pd
 from astropy.io import fits
+from astropy.io.votable import parse_single_table
 
 LAMOST_ROWS = ("flux", "ivar", "wavelength", "andmask", "ormask")
 FITS_SUFFIXES = (".fits", ".fit", ".fts")
@@ -377,8 +379,6 @@ def _rows(ids, wavelength, flux, ivar, meta: pd.DataFrame, start: int) -> Iterat
 def _read_hdf5(path: Path, metadata: list[str]) -> Iterator[Record]:
     """Datasets `id` (n), `wavelength` (m), `flux` (n, m), optional `ivar` and `mask`
     (n, m; non-zero is bad) and a `metadata` group of (n) datasets; attribute `air`."""
-    import h5py
-
     with h5py.File(path, "r") as h5:
         missing = [name for name in ("id", "wavelength", "flux") if name not in h5]
         if missing:
@@ -402,8 +402,6 @@ def _read_hdf5(path: Path, metadata: list[str]) -> Iterator[Record]:
 def _read_votable(path: Path, metadata: list[str]) -> Iterator[Record]:
     """An `id` column with array columns flux (and ivar, wavelength), or one column per
     wavelength; a wavelength PARAM may give the grid."""
-    from astropy.io.votable import parse_single_table
-
     table = parse_single_table(str(path)).to_table()
     names = {name.lower(): name for name in table.colnames}
     if "id" not in names:

@@ -23,6 +23,8 @@ from typing import Any
 import dask
 import xarray as xr
 from dask.diagnostics import ProgressBar
+from dask_jobqueue import SLURMCluster
+from distributed import Client, progress
 
 from alspec.errors import Unavailable
 from alspec.runtime.placement import slurm_placement
@@ -47,16 +49,12 @@ def steady_malloc() -> None:
 def slurm_cluster(slurm: dict[str, Any]) -> Any:
     """A dask-jobqueue SLURMCluster, no job submitted yet: `slurm` holds its options
     (config dask.slurm: cores, memory, processes, walltime, queue, account) and `jobs`."""
-    from dask_jobqueue import SLURMCluster
-
     options = {k: v for k, v in slurm.items() if k != "jobs" and v is not None}
     return SLURMCluster(**options)
 
 
 @contextlib.contextmanager
 def _client(scheduler: str, slurm: dict[str, Any]) -> Iterator[None]:
-    from distributed import Client
-
     cluster = None
     if scheduler == "slurm":
         cluster = slurm_cluster(slurm)
@@ -128,8 +126,6 @@ def compute(collection: Any, description: str, persist: bool = False) -> Any:
     or with `persist` the collection held in memory (the cluster's)."""
     logger.info(f"{description}:")
     if _on_distributed():
-        from distributed import Client, progress
-
         client = Client.current()
         held = client.persist(collection) if persist else client.compute(collection)
         progress(held, interval=PROGRESS_INTERVAL)
