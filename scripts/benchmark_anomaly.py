@@ -119,7 +119,7 @@ def learning(
 def experiment(seed: int, rounds: int, batch: int, threads: int) -> dict:
     _, curves, labels = simulate_curves(seed=seed)
     started = time.perf_counter()
-    score = detector_scores(curves, "lof", neighbours=100, threads=threads)
+    score = detector_scores(curves, "lof", seed=0, neighbours=100, threads=threads)
     detection = time.perf_counter() - started
     print(f"seed {seed}: LOF {detection:.1f} s", flush=True)
     subset = np.random.default_rng(seed).choice(len(curves), TSNE_SUBSET, replace=False)

@@ -176,7 +176,7 @@ class Survey:
             from alspec.features.matrix import feature_matrix, prepared
 
             matrix = prepared(feature_matrix(self.features))
-            score = detector_scores(matrix, "isolation_forest", seed=0, threads=-1)
+            score = detector_scores(matrix, "isolation_forest", 0, 20, threads=-1)
             self._anomaly = pd.DataFrame(
                 {"id": [str(i) for i in self.features.id.values], "score": score}
             )

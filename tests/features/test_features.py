@@ -137,7 +137,7 @@ def test_window_step_is_the_pure_function_block_by_block(pool, tmp_path):
     data = open_pool(pool).load()
     grid = window_grid(6519, 6732, 140)
     expected, _, valid = normalised_window(
-        data.wavelength.values, data.flux.values, data.ivar.values, grid, "standard"
+        data.wavelength.values, data.flux.values, data.ivar.values, grid, "standard", 0.5, 100
     )
     stored = open_store(pool / "window.zarr")
     assert stored.flux.dims == ("spectrum", "window_wavelength")

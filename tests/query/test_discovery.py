@@ -54,7 +54,7 @@ def table(ids) -> pd.DataFrame:
 
 def test_the_anomaly_source_asks_the_outlier_first(features):
     ids = ids_of(features)
-    score = detector_scores(prepared(features.pca.values), "isolation_forest", seed=0)
+    score = detector_scores(prepared(features.pca.values), "isolation_forest", 0, 20)
     sources = discovery.pool_sources(
         ["anomaly"],
         features=features,

@@ -38,7 +38,7 @@ if ANOMALY:
             candidates=f"{ITERATION}/{CANDIDATES}",
             report=f"{ITERATION}/{TRAINING_REPORT}",
         params:
-            features=DETECTOR_READS,
+            features=detector_reads,
             settings=step_settings("rank"),
         log:
             log_file("rank", "{n}"),

@@ -85,16 +85,16 @@ def chosen_ids(wildcards):
 ANOMALY = config["mode"] == "anomaly"
 # What the detector reads: the features store, or the pool's raw values (its directory;
 # then the features step, which measures spectral lines, is not run at all).
-# ANOMALY_FEATURES is the rules' input, the store or the pool's catalogue; DETECTOR_READS
-# what `alspec detect/rank --features` is given, the store or the pool directory.
+# ANOMALY_FEATURES is the rules' input, the store or the pool's catalogue; what
+# `alspec detect/rank --features` is given (detector_reads), the store or the pool folder.
 RAW_VALUES = ANOMALY and config["anomaly"]["features"] == "raw"
 ANOMALY_FEATURES = f"{POOL}/{CATALOG}" if RAW_VALUES else f"{POOL}/{FEATURES}"
-DETECTOR_READS = POOL if RAW_VALUES else ANOMALY_FEATURES
 
 
 def detector_reads(wildcards, input):
-    """`--features` of `alspec detect`: the features store it is given, or the pool."""
-    return POOL if RAW_VALUES else input[0]
+    """`--features` of `alspec detect` and `rank`: the features store they are given, or
+    the folder of the pool's catalogue."""
+    return os.path.dirname(input[0]) if RAW_VALUES else input[0]
 
 LEARNER = learner(config["model"]["type"])  # what the model reads, how it is saved
 MODEL_FILE = f"{ITERATION}/{MODEL}{LEARNER.suffix}"

@@ -13,7 +13,7 @@ DETECTORS = ("isolation_forest", "lof")  # config anomaly.detector
 
 
 def detector_scores(
-    features: np.ndarray, method: str, seed: int = 0, neighbours: int = 20, threads: int = 1
+    features: np.ndarray, method: str, seed: int, neighbours: int, threads: int = 1
 ) -> np.ndarray:
     """Anomaly score of each row of `features` (n, k) by `method` (DETECTORS), scaled onto
     [0, 1] with 1 the most anomalous: both detectors' own scores are higher for more

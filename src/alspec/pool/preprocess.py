@@ -176,9 +176,9 @@ def normalised_window(
     flux: np.ndarray,
     ivar: np.ndarray,
     grid: np.ndarray,
-    normalisation: str = "standard",
-    min_coverage: float = 0.5,
-    segment: int = 100,
+    normalisation: str,
+    min_coverage: float,
+    segment: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The window the CNN reads: `flux` (n_spectra, len(grid)) interpolated onto `grid`
     and normalised, the fraction of the window `coverage`ed by usable pixels, and

@@ -23,7 +23,6 @@ from typing import Any
 import dask
 import xarray as xr
 from dask.diagnostics import ProgressBar
-from dask_jobqueue import SLURMCluster
 from distributed import Client, progress
 
 from alspec.errors import Unavailable
@@ -49,6 +48,10 @@ def steady_malloc() -> None:
 def slurm_cluster(slurm: dict[str, Any]) -> Any:
     """A dask-jobqueue SLURMCluster, no job submitted yet: `slurm` holds its options
     (config dask.slurm: cores, memory, processes, walltime, queue, account) and `jobs`."""
+    # imported only here: dask_jobqueue sets its own Ctrl-C handler when imported (and
+    # fails to outside the main thread), which no step but one with Slurm workers wants
+    from dask_jobqueue import SLURMCluster
+
     options = {k: v for k, v in slurm.items() if k != "jobs" and v is not None}
     return SLURMCluster(**options)
 
