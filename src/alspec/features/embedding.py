@@ -4,6 +4,7 @@ explorer draw, every spectrum at its place."""
 from __future__ import annotations
 
 import logging
+import threading
 
 import dask.array as da
 import numpy as np
@@ -43,8 +44,13 @@ def embed(scores: da.Array, method: str, sample: int, seed: int) -> da.Array:
     training = compute(scores[rows], f"UMAP: reading the PCA scores of {rows.size} spectra")
     logger.info("UMAP: fitting (numba compiles it first, about a minute)")
     reducer = umap.UMAP(n_components=2, random_state=seed, n_jobs=1).fit(training)
-    return scores.map_blocks(
-        lambda x: reducer.transform(x).astype(np.float32),
-        chunks=(scores.chunks[0], (2,)),
-        dtype=np.float32,
-    )
+    # one block at a time: UMAP's transform shares its neighbour search's state between
+    # calls, and two Dask threads at once gave different maps for the same pool (26 % of
+    # the coordinates of the demo's 8,000 spectra, run to run)
+    one_at_a_time = threading.Lock()
+
+    def transform(block: np.ndarray) -> np.ndarray:
+        with one_at_a_time:
+            return reducer.transform(block).astype(np.float32)
+
+    return scores.map_blocks(transform, chunks=(scores.chunks[0], (2,)), dtype=np.float32)

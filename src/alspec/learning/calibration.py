@@ -27,7 +27,6 @@ import numpy as np
 from alspec.errors import ConfigError, MissingInput
 
 CALIBRATIONS = ("labelled_prior", "none")  # config model.calibration
-Probabilities = Callable[[np.ndarray], np.ndarray]  # a model: inputs -> (..., classes)
 
 
 def class_fractions(
@@ -51,8 +50,10 @@ def adjust(probabilities: np.ndarray, fitted: np.ndarray, wanted: np.ndarray) ->
 
 
 def calibrated(
-    proba: Probabilities, method: str, training_report: Mapping[str, Any] | None
-) -> Probabilities:
+    proba: Callable[[np.ndarray], np.ndarray],
+    method: str,
+    training_report: Mapping[str, Any] | None,
+) -> Callable[[np.ndarray], np.ndarray]:
     """The model `proba` with its probabilities calibrated by `method` (CALIBRATIONS):
     "labelled_prior" brings them to the labelled set's class fractions, both fractions
     read from the train step's report; "none" leaves them as the model gives them."""

@@ -22,14 +22,13 @@ import xarray as xr
 
 from alspec.errors import ConfigError
 from alspec.io import atomic_output
-from alspec.learning.learners import LEARNERS, Learner
+from alspec.learning.learners import LEARNERS, Learner, Proba
 from alspec.pool.store import iter_blocks, open_store
 from alspec.query.strategies import COMMITTEE, consensus, entropy
 from alspec.vocabulary import CNN_MODEL, probability_columns
 
 logger = logging.getLogger(__name__)
 
-Proba = Callable[[np.ndarray], np.ndarray]
 T = TypeVar("T")
 
 

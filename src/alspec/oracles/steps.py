@@ -23,7 +23,8 @@ from alspec.vocabulary import BATCH_COLUMNS, answers
 
 logger = logging.getLogger(__name__)
 
-ASKED = BATCH_COLUMNS[:4]  # what the oracle needs of a batch (anomaly mode has no probability)
+# what the oracle needs of a batch: all but the probability, which anomaly mode's lacks
+ASKED = tuple(column for column in BATCH_COLUMNS if column != "probability")
 BACKENDS = ("simulated", "labelstudio")  # config oracle.backend
 
 
