@@ -11,7 +11,7 @@ import pytest
 from conftest import run_alspec
 
 
-def test_an_input_that_is_not_there_is_one_line(tmp_path):
+def test_an_error_the_user_can_mend_is_one_line(tmp_path):
     failed = run_alspec("sql", "SELECT 1", "--results", tmp_path, "--out", tmp_path / "a.txt",
                         check=False)  # fmt: skip
     assert failed.returncode == 1
