@@ -25,6 +25,8 @@ from alspec.io import read_json
 logger = logging.getLogger(__name__)
 
 ACTIONS = ["ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED"]
+# the most Ctrl-C waits for Label Studio to remove a webhook
+CLOSING = {"timeout_in_seconds": 10, "max_retries": 0}
 
 
 @dataclass(frozen=True)
@@ -56,17 +58,11 @@ class Workflow:
             return []
         return layout.iteration_targets(n)
 
-    def run(self, targets: Sequence[str]) -> int:
-        """Run Snakemake; Ctrl-C is passed on so it stops its jobs and cleans up."""
+    def start(self, targets: Sequence[str]) -> subprocess.Popen:
+        """Start Snakemake on `targets`."""
         command = [*self.command, *targets, "--configfile", *self.configfiles]
         logger.info(f"watch: running {' '.join(command)}")
-        process = subprocess.Popen(command)
-        try:
-            return process.wait()
-        except KeyboardInterrupt:
-            process.send_signal(signal.SIGINT)
-            process.wait()
-            raise
+        return subprocess.Popen(command)
 
 
 class Doorbell:
@@ -113,23 +109,62 @@ class Doorbell:
         self.rung.clear()
 
     def close(self) -> None:
+        """Remove the webhooks (a server that does not answer within CLOSING is left with
+        a hook to a closed port, which it then reports) and stop listening."""
         for client, hook in self.hooks.values():
             try:
-                client.webhooks.delete(id=hook)
+                client.webhooks.delete(id=hook, request_options=CLOSING)
             except Exception as error:  # the server may be gone: the hook dies with it
                 logger.warning(f"watch: could not remove webhook {hook}: {error}")
         self.server.shutdown()
         self.server.server_close()
 
 
+class CtrlC:
+    """Ctrl-C for the watch: SIGINT's handler only notes it, rings the bell and passes it
+    on to a running workflow; the loop stops where it next looks. Python's own handling,
+    KeyboardInterrupt raised wherever the main thread is, was lost when it landed in
+    pydantic's serializer while the SDK read Label Studio's tasks: the watch then slept
+    through its whole poll (seen in one of five runs of its test)."""
+
+    def __init__(self, bell: Doorbell) -> None:
+        self.pressed = threading.Event()
+        self.bell = bell
+        self.workflow: subprocess.Popen | None = None
+
+    def __enter__(self) -> CtrlC:
+        self.previous = signal.signal(signal.SIGINT, self.handle)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        signal.signal(signal.SIGINT, self.previous)
+
+    def handle(self, signum: int, frame: object) -> None:
+        self.pressed.set()
+        self.bell.rung.set()
+        if self.workflow is not None and self.workflow.poll() is None:
+            self.workflow.send_signal(signal.SIGINT)  # it stops its jobs and cleans up
+
+    def run(self, workflow: Workflow, targets: Sequence[str]) -> int:
+        """Run the workflow to its end (or to its clean stop on Ctrl-C): its exit status."""
+        self.workflow = workflow.start(targets)
+        if self.pressed.is_set():  # pressed as it started
+            self.workflow.send_signal(signal.SIGINT)
+        try:
+            return self.workflow.wait()
+        finally:
+            self.workflow = None
+
+
 def wait_until_labelled(
-    receipt: dict, token_file: str | Path, bell: Doorbell, poll_seconds: float
+    receipt: dict, token_file: str | Path, bell: Doorbell, poll_seconds: float, stop: CtrlC
 ) -> None:
-    """Return once every task of the batch has an answer, reporting progress."""
+    """Return once every task of the batch has an answer, reporting progress, or once
+    Ctrl-C is pressed."""
     from alspec.oracles import labelstudio  # the SDK: see Doorbell.listen_to
 
     page, last = labelstudio.labelling_page(receipt), None
-    while True:
+    while not stop.pressed.is_set():
         try:
             answered, total = labelstudio.progress(receipt, token_file)
         except Unavailable as error:  # a restart: try again later
@@ -149,29 +184,45 @@ def wait_until_labelled(
 def run_until_done(
     workflow: Workflow, token_file: str | Path, poll_seconds: float, port: int = 0
 ) -> None:
-    """Answered batch -> workflow run -> next batch, until no batch is left to answer."""
+    """Answered batch -> workflow run -> next batch, until no batch is left to answer.
+    Ctrl-C stops the workflow run in progress and the watch: KeyboardInterrupt, once the
+    webhooks are removed."""
     bell = Doorbell(port)
-    try:
-        while True:
-            receipt_path = workflow.pending()
-            if receipt_path is not None:
-                receipt = read_json(receipt_path)
-                if receipt["backend"] == "labelstudio":
-                    bell.listen_to(receipt, token_file)
-                    wait_until_labelled(receipt, token_file, bell, poll_seconds)
-                targets = workflow.targets(receipt["batch"])
-            else:
-                targets = []
-            status = workflow.run(targets)
-            now_pending = workflow.pending()
-            if status == 0 and now_pending is None and not targets:
-                n = workflow.iterations
-                logger.info(f"watch: all {n} iteration{'s' * (n != 1)} done")
-                return
-            if status != 0 and now_pending == receipt_path:
-                raise WorkflowFailed(
-                    f"the workflow failed (exit {status}, see above); fix it and run "
-                    "`alspec watch` again"
-                )
-    finally:
-        bell.close()
+    with CtrlC(bell) as stop:
+        try:
+            watch_batches(workflow, token_file, poll_seconds, bell, stop)
+        finally:
+            bell.close()
+    if stop.pressed.is_set():
+        raise KeyboardInterrupt
+
+
+def watch_batches(
+    workflow: Workflow, token_file: str | Path, poll_seconds: float, bell: Doorbell, stop: CtrlC
+) -> None:
+    """The loop of run_until_done, until the last iteration is done or Ctrl-C."""
+    while not stop.pressed.is_set():
+        receipt_path = workflow.pending()
+        if receipt_path is not None:
+            receipt = read_json(receipt_path)
+            if receipt["backend"] == "labelstudio":
+                bell.listen_to(receipt, token_file)
+                wait_until_labelled(receipt, token_file, bell, poll_seconds, stop)
+                if stop.pressed.is_set():
+                    return
+            targets = workflow.targets(receipt["batch"])
+        else:
+            targets = []
+        status = stop.run(workflow, targets)
+        if stop.pressed.is_set():
+            return
+        now_pending = workflow.pending()
+        if status == 0 and now_pending is None and not targets:
+            n = workflow.iterations
+            logger.info(f"watch: all {n} iteration{'s' * (n != 1)} done")
+            return
+        if status != 0 and now_pending == receipt_path:
+            raise WorkflowFailed(
+                f"the workflow failed (exit {status}, see above); fix it and run "
+                "`alspec watch` again"
+            )
