@@ -48,7 +48,7 @@ rule all:
             output=[PERFORMANCE, ITERATION_CONFIG, PROVENANCE],
         ),
         expand(f"{ITERATION}/{REPORT}/{{name}}", n=range(config["iterations"]), name=REPORT_FILES[config["mode"]]),
-        [] if RAW_VALUES else f"{POOL}/{FEATURES}",
+        [] if RAW_VALUES else [f"{POOL}/{FEATURES}", f"{POOL}/{NEIGHBOURS}"],
         [] if ANOMALY else expand(f"{ITERATION}/{CATALOGUE_FOLDER}/{{name}}", n=range(config["iterations"]), name=CATALOGUE_FILES.values()),
         [] if ANOMALY else expand(f"{CATALOGUE}/{{name}}", name=CATALOGUE_FILES.values()),
     default_target: True

@@ -14,6 +14,8 @@ the pure functions (arrays and tables in, arrays and tables out) the steps are m
     evaluation/  how good the candidates are; provenance
     report/      an iteration's figures
     handover/    the candidate catalogue, cross-matches, SAMP, SQL
+    explorer/    a finished iteration in the browser: map, spectra, "more like this", "ask"
+                 (alspec explore; no rule runs it)
 
 Beside them: config/ (the schema and each step's settings), runtime/ (where a step
 and its Dask work run), cli/ (the commands), and three bottom modules every stage

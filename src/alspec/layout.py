@@ -11,6 +11,7 @@ rules' wildcards.
                               catalogue/
     results/catalogue/        the last iteration's candidate catalogue: what is handed over
     results/logs/<step>/      one log per job
+    results/explorer/         the explorer's secret (alspec explore)
 
 Light on purpose (standard library only): the Snakefile imports it to build the DAG.
 """
@@ -32,6 +33,7 @@ LOGS = f"{RESULTS}/logs"
 # Snakemake marks a finished directory output (a Zarr store) with this empty file
 SNAKEMAKE_MARKER = ".snakemake_timestamp"
 CATALOGUE = f"{RESULTS}/catalogue"  # the last iteration's candidate catalogue
+EXPLORER = f"{RESULTS}/explorer"  # the explorer's secret, readable by its owner alone
 
 # A simulated survey's files (results/survey, results/external's source)
 SPECTRA = "spectra"  # the folder of spectrum files
@@ -46,11 +48,13 @@ CATALOG = "catalog.parquet"  # one row per spectrum: id, position, metadata, whe
 QUARANTINE = "quarantine.parquet"  # what could not be ingested, and why
 WINDOW = "window.zarr"  # the window the CNN reads (also an external set's)
 FEATURES = "features.zarr"  # PCA scores, line measurements, the map
+NEIGHBOURS = "neighbours.zarr"  # each spectrum's nearest in the features: "more like this"
 ANOMALY_SCORES = "anomaly_scores.parquet"  # the detector's score of every spectrum
 LABEL_CATALOGUE = "labels.parquet"  # every answer of every session, never rewritten
 STORE_FILES = {"window": WINDOW, "features": FEATURES}  # by what a model reads (Learner.store)
 
 # A batch's files (cold_start/, iterations/<n>/)
+REQUESTS = "requested.parquet"  # spectra a user asked for in the explorer, asked first
 QUERY = "query.parquet"  # the spectra asked
 RECEIPT = "batch.json"  # a batch was sent to the oracle
 ANSWERS = "labels.parquet"  # ... and answered

@@ -20,6 +20,7 @@ CANDIDATE_SAMPLE = "random"  # a random sample of the candidates: their precisio
 POOL_SAMPLE = "pool_random"  # a random sample of the whole pool (FR13)
 COLD_START = "cold_start"  # iteration 0's batch, asked before any model
 TOP_RANKED = "top_ranked"  # anomaly mode: the top of the ranking, not yet answered
+REQUESTED = "requested"  # a user asked for it from the explorer (alspec explore)
 # Discovery's class-agnostic sources, asked while a class of interest is scarce: config
 # query.discovery.sources, and the reason of what each chose (alspec.query.discovery).
 DISCOVERY_SOURCES = ("anomaly", "typical", "prior")

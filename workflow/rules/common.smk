@@ -25,6 +25,7 @@ from alspec.layout import (
     ITERATIONS,
     LABEL_CATALOGUE,
     MODEL,
+    NEIGHBOURS,
     PERFORMANCE,
     POOL,
     PREDICTION_PARTS,
@@ -35,6 +36,7 @@ from alspec.layout import (
     RECEIPT,
     REPORT,
     REPORT_FILES,
+    REQUESTS,
     SHARD_LISTS,
     SHARDS,
     SPECTRA,
@@ -147,11 +149,18 @@ def held_out_input(wildcards):
     return {"held_out": held_out} if held_out else {}
 
 
+def requested_input(wildcards):
+    """The spectra a user asked for in alspec explore for this iteration's batch, if any:
+    an input like any other, so that a rerun asks the same."""
+    path = f"{ITERATIONS}/{wildcards.n}/{REQUESTS}"
+    return {"requested": path} if os.path.exists(path) else {}
+
+
 def provenance_inputs(wildcards):
     """Inputs a provenance record names beside the model's store and training set: the
-    held-out set, and the detector's scores that anomaly mode's ranking starts from or
-    that discovery's anomaly source asked by."""
-    extra = held_out_input(wildcards)
+    held-out set, the spectra a user requested, and the detector's scores that anomaly
+    mode's ranking starts from or that discovery's anomaly source asked by."""
+    extra = held_out_input(wildcards) | requested_input(wildcards)
     if ANOMALY or "anomaly_scores" in discovery_inputs(wildcards):
         extra["anomaly_scores"] = f"{POOL}/{ANOMALY_SCORES}"
     return extra

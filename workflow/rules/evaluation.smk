@@ -88,7 +88,7 @@ rule provenance:
         settings=json.dumps(config, sort_keys=True),
         extra=lambda wildcards, input: " ".join(
             f"--input {name}={input[name]}"
-            for name in ("held_out", "anomaly_scores")
+            for name in ("held_out", "anomaly_scores", "requested")
             if name in input.keys()
         ),
         repository=workflow.basedir,

@@ -1,6 +1,6 @@
 # The features (alspec.features): the window the CNN reads, PCA scores, line measurements
-# and the map of every spectrum; an external labelled set (initial.source external)
-# made into windows like the pool's.
+# and the map of every spectrum, each one's nearest neighbours (the explorer's index); an
+# external labelled set (initial.source external) made into windows like the pool's.
 
 
 rule window:
@@ -40,6 +40,25 @@ rule features:
         ENV
     shell:
         "alspec features --pool {params.pool} --out {output} --threads {threads}"
+        " --settings {params.settings:q} > {log} 2>&1"
+
+
+rule neighbours:
+    input:
+        features=f"{POOL}/{FEATURES}",
+    output:
+        directory(f"{POOL}/{NEIGHBOURS}"),
+    params:
+        settings=step_settings("neighbours"),
+    log:
+        log_file("neighbours"),
+    resources:
+        **CPU_JOB,
+    threads: 2
+    conda:
+        ENV
+    shell:
+        "alspec neighbours --features {input.features} --out {output} --threads {threads}"
         " --settings {params.settings:q} > {log} 2>&1"
 
 

@@ -28,6 +28,7 @@ rule query:
     input:
         unpack(held_out_input),
         unpack(discovery_inputs),
+        unpack(requested_input),
         predictions=f"{ITERATION}/{PREDICTIONS}",
         training_set=f"{ITERATION}/{TRAINING_SET}",
         window=f"{POOL}/{WINDOW}",
@@ -37,7 +38,7 @@ rule query:
     params:
         stores=lambda wildcards, input: " ".join(
             f"--{name.replace('_', '-')} {input[name]}"
-            for name in ("held_out", "features", "anomaly_scores")
+            for name in ("held_out", "features", "anomaly_scores", "requested")
             if name in input.keys()
         ),
         settings=step_settings("query"),

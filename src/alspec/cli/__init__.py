@@ -23,7 +23,7 @@ from alspec.runtime.native_notices import native_notices_dropped
 # Each stage's module registers its commands, in the order `alspec --help` lists them.
 STAGES = (
     "config", "survey", "pool", "features", "query", "oracles", "learning", "anomaly",
-    "evaluation", "report", "handover",
+    "evaluation", "report", "handover", "explorer",
 )  # fmt: skip
 for stage in STAGES:
     importlib.import_module(f"alspec.cli.{stage}")

@@ -1,5 +1,5 @@
-"""The features: the window the CNN reads, PCA, lines and the map; another instrument's
-labelled set made into windows like the pool's."""
+"""The features: the window the CNN reads, PCA, lines and the map, each spectrum's
+nearest neighbours; another instrument's labelled set made into windows like the pool's."""
 
 from __future__ import annotations
 
@@ -49,6 +49,25 @@ def run_features(args: argparse.Namespace) -> None:
         f" ({done['explained']:.0%} of the variance); lines {', '.join(done['lines'])};"
         f" map {done['map']}"
     )
+
+
+def _neighbours_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--features", type=Path, required=True, help="the pool's features store")
+    p.add_argument("--out", type=Path, required=True, help="the Zarr store to write")
+    threads_option(p)
+    settings_options(p, "neighbours")
+
+
+@command(
+    "neighbours",
+    "each spectrum's nearest spectra in the features: the explorer's \"more like this\"",
+    _neighbours_options,
+)
+def run_neighbours(args: argparse.Namespace) -> None:
+    from alspec.features.steps import neighbours
+
+    done = call_step(neighbours, args)
+    print(f"neighbours: the {done['neighbours']} nearest of {done['spectra']} spectra")
 
 
 def _transfer_options(p: argparse.ArgumentParser) -> None:

@@ -45,6 +45,9 @@ def _query_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--window", type=Path, help="the pool's window store (query.diversity)")
     p.add_argument("--features", type=Path, help="the pool's features store (discovery)")
     p.add_argument("--anomaly-scores", type=Path, help="alspec detect's table (discovery)")
+    p.add_argument(
+        "--requested", type=Path, help="spectra a user asked for in alspec explore: asked first"
+    )
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--candidates", dest="candidates_out", type=Path, required=True)
     settings_options(p, "query")

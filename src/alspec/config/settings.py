@@ -55,6 +55,7 @@ READS: dict[str, tuple[str, ...]] = {
     "evaluate-ranking": ("anomaly.inliers",),
     "window": ("window", *DASK),
     "features": ("features", *DASK),
+    "neighbours": ("explore",),
     "train": (
         "classes", "classes_of_interest", "model", "query.strategy", "query.committee.models",
     ),

@@ -1,6 +1,7 @@
 """The features stage's steps, one per command: `window` cuts every spectrum's window,
-`features` measures PCA scores, lines and the map, `transfer` makes another
-instrument's labelled set into windows like the pool's (workflow/rules/features.smk)."""
+`features` measures PCA scores, lines and the map, `neighbours` finds each spectrum's
+nearest in those features, `transfer` makes another instrument's labelled set into
+windows like the pool's (workflow/rules/features.smk)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from alspec.evaluation.provenance import seal
 from alspec.features.blocks import write
 from alspec.features.embedding import embed, map_method
 from alspec.features.lines import Line, line_measurements
+from alspec.features.neighbours import neighbours_dataset
 from alspec.features.pca import fit_pca, pca_dataset, spectra_matrix
 from alspec.features.transfer import relabel, transfer_windows
 from alspec.features.window import window as pool_window
@@ -91,6 +93,24 @@ def features(
         "lines": [line.name for line in lines],
         "map": method,
     }
+
+
+def neighbours(
+    *, features: str | Path, out: Path, settings: Mapping[str, Any], threads: int = 0
+) -> dict[str, Any]:
+    """The neighbours step: each spectrum's explore.neighbours nearest spectra in the
+    `features` store's space (NN-descent seeded by explore.seed), into the Zarr store
+    `out`, one row per spectrum in the features' order."""
+    chosen = settings["explore"]
+    data = open_store(features)
+    logger.info(f"neighbours: {data.sizes['spectrum']} spectra, {chosen['neighbours']} each")
+    graph = neighbours_dataset(
+        data, k=chosen["neighbours"], seed=chosen["seed"], threads=threads or None
+    )
+    with atomic_output(out) as tmp:
+        graph.to_zarr(tmp, consolidated=False)
+        seal(tmp, name=out.name)
+    return {"spectra": graph.sizes["spectrum"], "neighbours": graph.sizes["neighbour"]}
 
 
 def transfer(

@@ -103,10 +103,12 @@ SKY_LINKS = {
 HIPS2FITS = "https://alasky.cds.unistra.fr/hips-image-services/hips2fits?"
 
 
-def sky_panel(ra: float | None, dec: float | None, sky: Mapping[str, Any]) -> str:
+def sky_panel(
+    ra: float | None, dec: float | None, sky: Mapping[str, Any], cutout: bool = True
+) -> str:
     """The sky around a spectrum (config oracle.labelstudio.sky) as HTML: a cutout of the
-    HiPS survey and links to SIMBAD, VizieR and Aladin Lite there, all loaded by the
-    labeller's browser; "" for a spectrum without coordinates."""
+    HiPS survey (unless not `cutout`) and links to SIMBAD, VizieR and Aladin Lite there,
+    all loaded by the labeller's browser; "" for a spectrum without coordinates."""
     if ra is None or dec is None or not (np.isfinite(ra) and np.isfinite(dec)):
         return ""
     target = f"{ra:.6f} {dec:+.6f}"
@@ -121,7 +123,7 @@ def sky_panel(ra: float | None, dec: float | None, sky: Mapping[str, Any]) -> st
         "VizieR": {"-c": target, "-c.rm": arcmin / 2},
         "Aladin Lite": {"target": target, "fov": degrees, "survey": sky["survey"]},
     }
-    cutout = {
+    region = {
         "hips": sky["survey"], "width": sky["pixels"], "height": sky["pixels"], "fov": degrees,
         "projection": "TAN", "coordsys": "icrs", "ra": ra, "dec": dec, "format": "jpg",
     }  # fmt: skip
@@ -131,10 +133,11 @@ def sky_panel(ra: float | None, dec: float | None, sky: Mapping[str, Any]) -> st
     )
     title = f"{sky['survey']}, {arcmin:g}′ around {target}"
     image = (
-        f'<img src="{escape(HIPS2FITS + urlencode(cutout))}" width="{sky["pixels"]}"'
+        f'<img src="{escape(HIPS2FITS + urlencode(region))}" width="{sky["pixels"]}"'
         f' height="{sky["pixels"]}" alt="{escape(title)}" title="{escape(title)}"/>'
     )
-    return f'<div class="alspec-sky">{image}<div>{escape(title)}: {links}</div></div>'
+    shown = image if cutout else ""
+    return f'<div class="alspec-sky">{shown}<div>{escape(title)}: {links}</div></div>'
 
 
 # The Data Manager's task list shows what to work by (the spectrum, why it was asked, its

@@ -23,6 +23,7 @@ from alspec.vocabulary import (
     CONFIRMED,
     POOL_SAMPLE,
     PREDICTED,
+    REQUESTED,
     UNCERTAIN,
     probability_columns,
 )
@@ -66,6 +67,7 @@ def select_batch(
     rng: np.random.Generator,
     pick: Pick = top_scores,
     pool_sample_size: int = 0,
+    requested: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The query batch: `id`, `score`, `reason`, `predicted`, `probability`, from
     `predictions` with a `score` column (the query strategy's, higher asked first).
@@ -74,9 +76,11 @@ def select_batch(
     that it is an unbiased sample of what the model would hand over; the pool sample
     from every other unanswered spectrum; `pick` then chooses `batch_size` of the rest
     (the best scores, or a diverse set of good ones; a pick may name its rows' `reason`,
-    else they are UNCERTAIN). Spectra in `exclude` (answered, held out) are never asked.
-    The rows `pick` sees are shuffled, so that ties in the score are broken at random
-    (by `rng`), never by file order.
+    else they are UNCERTAIN). The spectra a user `requested` (alspec explore) come before
+    the pick, in their order and within `batch_size`, the pick filling the rest; one
+    drawn in a random sample stays there, so the samples stay unbiased. Spectra in
+    `exclude` (answered, held out) are never asked. The rows `pick` sees are shuffled, so
+    that ties in the score are broken at random (by `rng`), never by file order.
     """
     pool = predictions.loc[~predictions["id"].isin(set(exclude))]
     candidates = pool.loc[pool["predicted"].isin(set(classes_of_interest))]
@@ -84,10 +88,14 @@ def select_batch(
     rest = pool.drop(random_sample.index)
     pool_sample = random_rows(rest, pool_sample_size, rng) if pool_sample_size else rest.iloc[:0]
     unasked = rest.drop(pool_sample.index)
-    ranked = pick(unasked.iloc[rng.permutation(len(unasked))], batch_size)
+    wanted = unasked.set_index("id", drop=False).reindex(list(dict.fromkeys(requested)))
+    wanted = wanted.dropna(subset=["id"]).iloc[:batch_size]
+    unasked = unasked.loc[~unasked["id"].isin(set(wanted["id"]))]
+    ranked = pick(unasked.iloc[rng.permutation(len(unasked))], batch_size - len(wanted))
     reasons = ranked["reason"] if "reason" in ranked else pd.Series(None, ranked.index, object)
     batch = pd.concat(
         [
+            wanted.reset_index(drop=True).assign(reason=REQUESTED),
             ranked.assign(reason=reasons.fillna(UNCERTAIN)),
             random_sample.assign(reason=CANDIDATE_SAMPLE),
             pool_sample.assign(reason=POOL_SAMPLE),

@@ -42,6 +42,7 @@ def query(
     features: str | Path | None = None,
     anomaly_scores: str | Path | None = None,
     held_out: str | Path | None = None,
+    requested: str | Path | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The query step: from the pool's `predictions`, the batch to ask (config `query`:
     the strategy's best, spread over different-looking `window`s with `diversity`, mixed
@@ -75,11 +76,26 @@ def query(
         rng,
         pick,
         chosen["pool_sample_size"],
+        requested_ids(requested, table, never) if requested else (),
     )
     found = candidates(table, answered, interest)
     write_table(batch, out)
     write_table(found, candidates_out)
     return batch, found
+
+
+def requested_ids(requested: str | Path, predictions: pd.DataFrame, never: set) -> list[str]:
+    """The ids a user asked for (alspec explore's request file) that can be asked: the
+    others are named in the log and left out."""
+    ids = list(dict.fromkeys(read_table(requested, required=("id",))["id"]))
+    unknown = [i for i in ids if i not in set(predictions["id"])]
+    answered = [i for i in ids if i in never]
+    for what, left in (("not in the pool", unknown), ("answered or held out", answered)):
+        if left:
+            logger.warning(f"{requested}: {len(left)} requested id(s) {what}, e.g. {left[:5]}")
+    usable = [i for i in ids if i not in set(unknown) | set(answered)]
+    logger.info(f"{requested}: {len(usable)} requested spectra asked first")
+    return usable
 
 
 def diverse_pick(diversity: Mapping[str, Any], window: str | Path | None, seed: int) -> Pick:
