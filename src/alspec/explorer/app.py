@@ -167,7 +167,10 @@ class Explorer:
         )
         self.legend.object = charts.legend(colour, len(self.data))
         if self.iteration.map_missing and MAP_X not in (x, y):
-            self.say(f"{self.iteration.map_missing}; showing {x} against {y}", error=True)
+            why = f"{self.iteration.map_missing}; showing {x} against {y}"
+            self.legend.object = (
+                f'<div style="color:#c92a2a">{escape(why)}</div>' + self.legend.object
+            )
 
     def marker_rows(self) -> dict[str, np.ndarray]:
         chosen, data = self.overlays.value, self.data
@@ -316,7 +319,9 @@ class Explorer:
         )
         window = spectra.window_of(pool, entry["id"], row)
         self.window_chart.object = (
-            charts.spectrum_chart(*window, "the window the model reads", self.lines, smooth)
+            charts.spectrum_chart(
+                *window, "the window the model reads", self.lines, smooth, "normalised flux"
+            )
             if window is not None
             else None
         )

@@ -136,26 +136,27 @@ def spectrum_chart(
     title: str,
     lines: Mapping[str, float],
     smoothing: int = 1,
-    height: int = 220,
+    flux_label: str = "flux",
 ) -> hv.Overlay:
     """One spectrum (or its window) with its lines marked, smoothed over `smoothing`
-    pixels."""
+    pixels; its own axes, not linked to another chart's."""
     shown = smoothed(np.asarray(flux, dtype=float), smoothing)
-    curve = hv.Curve((wavelength, shown), "wavelength (Å, vacuum)", "flux").opts(
-        title=title,
-        responsive=True,
-        height=height,
-        color="#1f3b73",
-        line_width=1,
-        tools=["hover"],
-        shared_axes=False,
-        framewise=True,
-    )
+    low, high = float(wavelength.min()), float(wavelength.max())
+    curve = hv.Curve((wavelength, shown), "wavelength (Å, vacuum)", flux_label).opts(
+        title=title, responsive=True, height=220, color="#1f3b73", line_width=1,
+        tools=["hover"], shared_axes=False, xlim=(low, high),
+    )  # fmt: skip
     finite = shown[np.isfinite(shown)]
     bottom = float(finite.min()) if finite.size else 0.0
-    return curve * line_markers(lines, float(wavelength.min()), float(wavelength.max()), bottom)
+    return curve * line_markers(lines, low, high, bottom)
 
 
 def marked_lines(configured: Sequence[Mapping[str, object]]) -> dict[str, float]:
-    """The lines to mark: the Balmer series and the configured ones (features.lines)."""
-    return BALMER | {str(line["name"]): float(line["centre"]) for line in configured}
+    """The lines to mark: the Balmer series and the configured ones (features.lines),
+    a configured line within 1 Å of a Balmer line marked once, by its Balmer name."""
+    extra = {
+        str(line["name"]): float(line["centre"])
+        for line in configured
+        if all(abs(float(line["centre"]) - at) > 1 for at in BALMER.values())
+    }
+    return BALMER | extra
