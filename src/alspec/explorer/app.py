@@ -87,7 +87,9 @@ class Explorer:
         self.overlays = pn.widgets.CheckButtonGroup(
             name="overlays", options=list(OVERLAYS), value=list(OVERLAYS)
         )
-        self.map_pane = pn.pane.HoloViews(sizing_mode="stretch_both", min_height=520)
+        self.map_pane = pn.pane.HoloViews(
+            sizing_mode="stretch_both", min_height=520, linked_axes=False
+        )
         self.legend = pn.pane.HTML(sizing_mode="stretch_width")
         self.message = pn.pane.HTML(sizing_mode="stretch_width", css_classes=["alspec-message"])
         self.condition = pn.widgets.TextInput(
@@ -117,8 +119,13 @@ class Explorer:
         self.more_like = pn.widgets.Button(name="more like this", button_type="primary")
         self.smoothing = pn.widgets.IntSlider(name="smoothing (pixels)", start=1, end=15, value=1)
         self.cutout = pn.widgets.Checkbox(name="sky cutout (loads from CDS)", value=False)
-        self.window_chart = pn.pane.HoloViews(sizing_mode="stretch_width", height=240)
-        self.whole_chart = pn.pane.HoloViews(sizing_mode="stretch_width", height=240)
+        # each chart keeps its own axes (Panel links panes with the same dimensions)
+        self.window_chart = pn.pane.HoloViews(
+            sizing_mode="stretch_width", height=240, linked_axes=False
+        )
+        self.whole_chart = pn.pane.HoloViews(
+            sizing_mode="stretch_width", height=240, linked_axes=False
+        )
         self.details = pn.pane.HTML(sizing_mode="stretch_width", css_classes=["alspec-details"])
         self.keys = KeyStepper()
 
