@@ -7,9 +7,11 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -203,6 +205,33 @@ def labelstudio(tmp_path_factory):
         }
     finally:
         subprocess.run([script, "stop"], env=env, capture_output=True, check=False)
+
+
+@pytest.fixture
+def topcat(tmp_path):
+    """A real SAMP hub on 127.0.0.1 and a client that takes tables, as TOPCAT does: its
+    address for $SAMP_HUB, what the client received and when it did."""
+    from pyvo.samp import SAMPHubServer, SAMPIntegratedClient
+
+    lockfile = tmp_path / "samp-lock"
+    hub = SAMPHubServer(web_profile=False, lockfile=str(lockfile), addr="127.0.0.1", pool_size=2)
+    hub.start()
+    received, arrived = {}, threading.Event()
+
+    def take(private_key, sender_id, msg_id, mtype, params, extra):
+        received.update(params)
+        arrived.set()
+
+    viewer = SAMPIntegratedClient(name="topcat")
+    try:
+        viewer.connect(hub=hub)
+        viewer.bind_receive_notification("table.load.votable", take)
+        yield SimpleNamespace(
+            hub=f"std-lockurl:{lockfile.as_uri()}", received=received, arrived=arrived
+        )
+    finally:
+        viewer.disconnect()
+        hub.stop()
 
 
 @pytest.fixture

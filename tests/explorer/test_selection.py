@@ -55,9 +55,9 @@ def test_ids_not_in_the_pool_are_named_and_the_rest_kept():
     assert rows.tolist() == [2, 0] and unknown == ["zz"]
 
 
-def test_the_neighbour_graph_is_the_brute_force_one_on_a_small_pool(rng):
+def test_nn_descent_finds_the_brute_force_neighbours_on_a_small_pool(rng):
     matrix = rng.normal(size=(400, 12))
-    found, distances = neighbour_graph(matrix, k=10, seed=0, threads=1)
+    found, distances = neighbour_graph(matrix, k=10, seed=0, threads=1, exact_up_to=0)
     exact, exact_distances = exact_neighbours(matrix, k=10)
     assert (found == exact).all()
     assert np.allclose(distances, exact_distances, rtol=1e-4)
@@ -71,8 +71,8 @@ def test_requests_accumulate_once_each_and_never_touch_a_chosen_batch(tmp_path):
     whole = add_requests(path, ["b", "c"], "", when)
     assert whole["id"].tolist() == ["a", "b", "c"]
     assert set(pd.read_parquet(path)["reason"]) == {"requested"}
-    (path.parent / "query.parquet").touch()
-    with pytest.raises(FileExistsError, match="chosen already"):
+    (path.parent / "training_set.parquet").touch()
+    with pytest.raises(FileExistsError, match="has begun already"):
         add_requests(path, ["d"])
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 
 import numpy as np
 import pandas as pd
@@ -172,45 +171,19 @@ def test_a_radius_that_is_not_positive_names_the_key(tmp_path):
     )
 
 
-def test_samp_sends_the_catalogue_to_a_listening_client(tmp_path, iteration):
-    """A real SAMP hub on 127.0.0.1 and a client that takes tables, as TOPCAT does."""
-    from pyvo.samp import SAMPHubServer, SAMPIntegratedClient
-
+def test_samp_sends_the_catalogue_to_a_listening_client(topcat, iteration):
     write(iteration)
-    lockfile = tmp_path / "samp-lock"
-    hub = SAMPHubServer(web_profile=False, lockfile=str(lockfile), addr="127.0.0.1", pool_size=2)
-    hub.start()
-    received, arrived = {}, threading.Event()
-
-    def take(private_key, sender_id, msg_id, mtype, params, extra):
-        received.update(params)
-        arrived.set()
-
-    viewer = SAMPIntegratedClient(name="topcat")
-    try:
-        viewer.connect(hub=hub)
-        viewer.bind_receive_notification("table.load.votable", take)
-        env = os.environ | {"SAMP_HUB": f"std-lockurl:{lockfile.as_uri()}"}
-        sent = subprocess.run(
-            [
-                str(BIN / "alspec"),
-                "samp",
-                iteration / "catalogue" / "candidates.vot",
-                "--to",
-                "TOPCAT",
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-        assert sent.returncode == 0, sent.stderr
-        assert arrived.wait(10), "the table reached the client"
-        assert "sent to topcat" in sent.stdout
-    finally:
-        viewer.disconnect()
-        hub.stop()
-    table = votable.parse_single_table(received["url"].removeprefix("file://")).to_table()
+    sent = subprocess.run(
+        [str(BIN / "alspec"), "samp", iteration / "catalogue" / "candidates.vot", "--to", "TOPCAT"],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"SAMP_HUB": topcat.hub},
+        check=False,
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert topcat.arrived.wait(10), "the table reached the client"
+    assert "sent to topcat" in sent.stdout
+    table = votable.parse_single_table(topcat.received["url"].removeprefix("file://")).to_table()
     assert list(table["id"]) == ["b", "a", "d", "c"]
 
 

@@ -13,6 +13,8 @@ import pytest
 import yaml
 from astropy.io import votable
 
+from alspec.explorer.app import Explorer
+from alspec.explorer.tables import load
 from alspec.layout import REPORT_FILES
 from alspec.learning.fitting import checkpoint_name
 from alspec.pool.store import open_pool
@@ -396,6 +398,10 @@ def test_anomaly_mode_asks_the_top_of_the_ranking_and_relearns_it(tmp_path):
     counts = report_data(tmp_path, 1, "relevance.json")["batch"]
     assert sum(counts.values()) == len(read(tmp_path, 1, "labels.parquet"))
     assert report_data(tmp_path, 1, "map.json")["spectra"] == 300
+    explorer = Explorer(load(tmp_path / "results"), neighbours=None)
+    assert explorer.colour.value == "trained_score", "the explorer shows the ranking"
+    top = explorer.selected()["id"]
+    assert set(top) == set(ranked["id"].head(100)) and top.iloc[0] == ranked["id"].iloc[0]
 
 
 def first_report(workdir) -> dict:
@@ -441,6 +447,10 @@ def test_anomaly_mode_ranks_the_table_1_curves_by_their_raw_values(tmp_path):
     assert note.startswith("no map: no features store"), "a report without the map, and why"
     for name in REPORT_FILES["anomaly"]:
         assert drawn(results / "iterations/1/report" / name), name
+    explorer = Explorer(load(results), neighbours=None)  # no map, no positions, no window
+    assert (explorer.x.value, explorer.y.value) == ("score", "relevance")
+    assert "no features store" in explorer.legend.object
+    assert explorer.whole_chart.object is not None and explorer.window_chart.object is None
 
 
 def test_discovery_finds_the_rare_class_where_entropy_alone_cannot(tmp_path):

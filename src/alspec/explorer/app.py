@@ -47,13 +47,22 @@ class KeyStepper(pn.reactive.ReactiveHTML):
     }
 
 
+def default_axes(numeric: list[str]) -> tuple[str, str]:
+    """The map's coordinates; without a map, the sky; without positions (seed 004's
+    curves), the first two numbers."""
+    for pair in ((MAP_X, MAP_Y), ("ra", "dec")):
+        if set(pair) <= set(numeric):
+            return pair
+    return numeric[0], numeric[1 % len(numeric)]
+
+
 def table_columns(iteration: Iteration) -> list[str]:
     """The selection table's columns: what the model said, the scores, the answer,
     the catalogue's metadata."""
     config, present = iteration.config, set(iteration.table.columns)
-    scores = [config["query"]["strategy"], ANOMALY_SCORE, "trained_score", "relevance", "rank"]
+    scores = [config["query"]["strategy"], ANOMALY_SCORE, "score", "trained_score", "relevance"]
     chosen = [
-        "id", "predicted", "probability", *scores, ANSWER, IN_BATCH, "ra", "dec",
+        "id", "rank", "predicted", "probability", *scores, ANSWER, IN_BATCH, "ra", "dec",
         *config["catalogue"]["metadata"],
     ]  # fmt: skip
     return [c for c in dict.fromkeys(chosen) if c in present]
@@ -77,9 +86,9 @@ class Explorer:
     # ---- the parts of the page ------------------------------------------------
     def _widgets(self) -> None:
         numeric, categorical = self.iteration.numeric, self.iteration.categorical
-        has_map = MAP_X in self.data
-        self.x = pn.widgets.Select(name="x", options=numeric, value=MAP_X if has_map else "ra")
-        self.y = pn.widgets.Select(name="y", options=numeric, value=MAP_Y if has_map else "dec")
+        x, y = default_axes(numeric)
+        self.x = pn.widgets.Select(name="x", options=numeric, value=x)
+        self.y = pn.widgets.Select(name="y", options=numeric, value=y)
         default = "trained_score" if self.iteration.anomaly_mode else "predicted"
         self.colour = pn.widgets.Select(
             name="colour by", options=categorical + numeric, value=default

@@ -66,6 +66,19 @@ def colouring(table: pd.DataFrame, column: str) -> tuple[Colouring, np.ndarray |
     return found, codes
 
 
+def warm_up() -> None:
+    """Draw a map of three spectra far apart, as the pool's map is drawn (class codes'
+    maximum over float32 coordinates, spread where sparse): Numba compiles Datashader's
+    aggregation and spreading (4 s here) now, beside the loading of the table, not when
+    the first map or the first zoom is drawn."""
+    three = np.arange(3, dtype=np.float32)
+    table = pd.DataFrame(
+        {"x": three * 100, "y": three * 100, "kind": pd.Categorical(["a", "b", "a"])}
+    )
+    colour, codes = colouring(table, "kind")
+    hv.render(pool_map(table, "x", "y", colour, codes))
+
+
 def pool_map(
     table: pd.DataFrame, x: str, y: str, colour: Colouring, codes: np.ndarray | None
 ) -> hv.DynamicMap:

@@ -1,8 +1,8 @@
 """Spectra a user asks to have labelled, written where the next iteration's query reads
 them (results/iterations/<n>/requested.parquet, an input of its rule): asked first, so
 the request is part of what that iteration ran with and a rerun asks the same. An
-iteration whose batch was chosen is never touched: requests go to the first one that
-has not chosen its batch yet.
+iteration that has begun is never touched: requests go to the first one that has not
+(no training set yet: the answers it learns from are still being given).
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ def add_requests(
     path: Path, ids: Sequence[str], note: str = "", now: datetime | None = None
 ) -> pd.DataFrame:
     """Add `ids` to the request file `path` (made if need be), after those already
-    there, each once; returns the whole file. Refuses to touch a batch already chosen."""
-    if (path.parent / layout.QUERY).exists():
-        raise FileExistsError(f"{path.parent / layout.QUERY}: this batch was chosen already")
+        there, each once; returns the whole file. Refuses to touch an iteration that has
+    begun (its training set or its batch written)."""
+    for begun in (layout.QUERY, layout.TRAINING_SET):
+        if (path.parent / begun).exists():
+            raise FileExistsError(f"{path.parent / begun}: this iteration has begun already")
     when = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     new = pd.DataFrame(
         {"id": list(map(str, ids)), "reason": REQUESTED, "requested_at": when, "note": note}

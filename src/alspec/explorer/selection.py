@@ -12,9 +12,12 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from matplotlib.path import Path as Polygon
 
 from alspec.errors import InputError
+from alspec.explorer.tables import positions
 from alspec.pool.store import open_store
 
 POOL_VIEW = "pool"  # the name a filter expression's table has (SELECT ... FROM pool)
@@ -73,9 +76,9 @@ def filtered(table: pd.DataFrame, condition: str, limit: int | None = None) -> n
 
 def by_id(ids: pd.Series, wanted: Sequence[str]) -> tuple[np.ndarray, list[str]]:
     """The rows of the ids `wanted`, in their order, and the ids the pool does not hold."""
-    where = pd.Index(ids).get_indexer(list(wanted))
+    where = positions(pa.array(ids, pa.string()), list(wanted))
     unknown = [i for i, w in zip(wanted, where, strict=True) if w < 0]
-    return where[where >= 0].astype(np.int64), unknown
+    return where[where >= 0], unknown
 
 
 class Neighbours:
@@ -83,21 +86,27 @@ class Neighbours:
     them (alspec.features.neighbours): one row read per question."""
 
     def __init__(self, store: Path, ids: pd.Series):
-        data = open_store(store)
-        self.graph = data.neighbours
-        self.k = data.sizes["neighbour"]
-        # the graph's rows are the features store's, the explorer's the pool's: the same
-        # order unless the pool was re-ingested since
-        graph_ids = data.id.values
-        if len(graph_ids) == len(ids) and (graph_ids == ids.to_numpy()).all():
-            self.to_pool = self.to_graph = np.arange(len(ids))
+        self.store, self.ids = store, ids
+        self.graph = open_store(store).neighbours
+        self.k = self.graph.sizes["neighbour"]
+        self.to_pool = self.to_graph = None  # row maps, made at the first question
+
+    def _map_rows(self) -> None:
+        """The graph's rows are the features store's, the explorer's the pool's: the
+        same order unless the pool was re-ingested since."""
+        pool_ids = pa.array(self.ids, pa.string())
+        graph_ids = pa.array(open_store(self.store).id.values, pa.string())
+        if len(graph_ids) == len(pool_ids) and pc.all(pc.equal(graph_ids, pool_ids)).as_py():
+            self.to_pool = self.to_graph = np.arange(len(pool_ids))
         else:
-            self.to_pool = pd.Index(ids).get_indexer(graph_ids)
-            self.to_graph = pd.Index(graph_ids).get_indexer(ids)
+            self.to_pool = positions(pool_ids, graph_ids)
+            self.to_graph = positions(graph_ids, pool_ids)
 
     def of(self, pool_row: int) -> np.ndarray:
         """The explorer rows of the neighbours of the spectrum at `pool_row`, nearest
         first (empty for a spectrum the index does not hold)."""
+        if self.to_graph is None:
+            self._map_rows()
         row = self.to_graph[pool_row]
         if row < 0:
             return np.empty(0, dtype=np.int64)

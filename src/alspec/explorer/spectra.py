@@ -27,7 +27,10 @@ def whole_spectrum(pool: Path, shard: str, row: int) -> tuple[np.ndarray, np.nda
 
 def window_of(pool: Path, spectrum_id: str, row: int) -> tuple[np.ndarray, np.ndarray] | None:
     """(wavelength, flux) of the window the CNN reads for `spectrum_id` (at `row` of the
-    pool), None when it has no usable window."""
+    pool), None when it has no usable window or the pool none at all (a detector on raw
+    values)."""
+    if not (pool / layout.WINDOW).exists():
+        return None
     data = _store(pool / layout.WINDOW)
     if row >= data.sizes["spectrum"] or str(data.id[row].values) != spectrum_id:
         rows = np.flatnonzero(data.id.values == spectrum_id)

@@ -7,13 +7,14 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alspec import layout
 from alspec.errors import Unavailable
 from alspec.explorer.selection import Neighbours
 from alspec.explorer.server import TokenAuth, secret_of
-from alspec.explorer.tables import load
+from alspec.explorer.tables import Iteration, load
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,22 @@ def free_port(address: str, port: int) -> int:
         return probe.getsockname()[1]
 
 
+def prepared(results: Path, iteration: int | None) -> tuple[Iteration, Neighbours | None]:
+    """The iteration's table and neighbour index, with the map's aggregation compiled
+    while the table is read (both before the first page is served)."""
+    from alspec.explorer.charts import warm_up  # HoloViews and Panel: only when serving
+
+    with ThreadPoolExecutor(1) as compiler:
+        compiling = compiler.submit(warm_up)
+        finished = load(Path(results), iteration)
+        compiling.result()
+    store = finished.pool / layout.NEIGHBOURS
+    if not store.exists():
+        logger.warning(f"{store}: no neighbour index, so no 'more like this'")
+        return finished, None
+    return finished, Neighbours(store, finished.table["id"])
+
+
 def explore(
     *,
     results: Path = Path(layout.RESULTS),
@@ -42,16 +59,12 @@ def explore(
     """The explore step: serve iteration `iteration` (None: the last finished) of
     `results` at 127.0.0.1:`port` (0: a free one) behind the results' secret; `ready`
     gets the page's URL once it is served. Runs until interrupted."""
-    import panel as pn  # a second and a half of imports: only when serving
+    import panel as pn
 
     from alspec.explorer.app import Explorer
 
-    finished = load(Path(results), iteration)
-    store = finished.pool / layout.NEIGHBOURS
-    neighbours = Neighbours(store, finished.table["id"]) if store.exists() else None
-    if neighbours is None:
-        logger.warning(f"{store}: no neighbour index, so no 'more like this'")
     port = free_port(ADDRESS, port)
+    finished, neighbours = prepared(Path(results), iteration)
     secret = secret_of(Path(results))
     server = pn.serve(
         {"/": lambda: Explorer(finished, neighbours).page()},

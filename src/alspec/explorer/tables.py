@@ -15,6 +15,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import yaml
 
 from alspec import layout
@@ -75,78 +78,118 @@ def finished_iteration(results: Path, iteration: int | None) -> Path:
 
 
 def next_batch(results: Path) -> int:
-    """The first iteration whose batch is not chosen yet: a request written now is asked
-    there, and no iteration that has run changes."""
-    asked = [int(path.parent.name) for path in layout.under(results, layout.ITERATIONS).glob(
-        f"*/{layout.QUERY}"
-    ) if path.parent.name.isdigit()]  # fmt: skip
-    return max(asked, default=-1) + 1
+    """The first iteration that has not begun (no training set, no batch chosen): a
+    request written now is asked there, and no iteration that has begun changes."""
+    folders = layout.under(results, layout.ITERATIONS)
+    begun = [
+        int(path.parent.name)
+        for name in (layout.QUERY, layout.TRAINING_SET)
+        for path in folders.glob(f"*/{name}")
+        if path.parent.name.isdigit()
+    ]
+    return max(begun, default=-1) + 1
 
 
-def aligned(ids: pd.Index, table: pd.DataFrame, source: str) -> pd.DataFrame:
-    """`table`'s rows in the order of `ids` (missing ones empty); ids it holds that the
-    pool does not are an error naming `source`."""
-    table = table.drop_duplicates("id", keep="last")
-    if len(table) == len(ids) and (table["id"].to_numpy() == ids.to_numpy()).all():
-        return table.drop(columns="id").reset_index(drop=True)
-    known = table["id"].isin(ids)
-    if not known.all():
-        unknown = table.loc[~known, "id"].head(5).tolist()
-        raise InputError(f"{source}: {(~known).sum()} id(s) not in the pool, e.g. {unknown}")
-    return table.set_index("id").reindex(ids).reset_index(drop=True)
+def positions(ids: pa.Array, wanted: pa.Array | pd.Series | list[str]) -> np.ndarray:
+    """Where each of `wanted` is among the pool's `ids` (-1: not there), by Arrow's hash
+    lookups in C++ (a pandas Index of 10^7 ids would make 10^7 Python strings, 1 GB): a
+    few ids are hashed and the pool scanned; many, the pool hashed."""
+    wanted = pa.array(wanted, type=pa.string())
+    if len(wanted) > 100_000:
+        found = pc.index_in(wanted, value_set=ids)
+        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    rows = np.flatnonzero(pc.is_in(ids, value_set=wanted).to_numpy(zero_copy_only=False))
+    row_of = dict(zip(ids.take(pa.array(rows)).to_pylist(), rows.tolist(), strict=True))
+    return np.array([row_of.get(i, -1) for i in wanted.to_pylist()], dtype=np.int64)
+
+
+def aligned(ids: pa.Array, table: pd.DataFrame, source: str, keys: pa.Array | None = None):
+    """`table`'s rows (compacted; one per id) in the order of the pool's `ids`, missing
+    ones empty; ids it holds that the pool does not are an error naming `source`. Its
+    ids are its `id` column, or `keys` (as Arrow strings) when given."""
+    if keys is None:
+        keys, table = pa.array(table["id"], pa.string()), table.drop(columns="id")
+    values = compact(table)
+    if len(keys) == len(ids) and pc.all(pc.equal(keys, ids)).as_py():
+        return values.reset_index(drop=True)
+    where = positions(ids, keys)
+    if (where < 0).any():
+        unknown = keys.filter(pa.array(where < 0)).to_pylist()[:5]
+        raise InputError(f"{source}: {(where < 0).sum()} id(s) not in the pool, e.g. {unknown}")
+    return values.set_axis(where).reindex(np.arange(len(ids)))
 
 
 def compact(table: pd.DataFrame) -> pd.DataFrame:
     """float64 as float32, and words as categories: what a 10^7-row table can afford."""
+    changed = {}
     for name in table.columns:
         column = table[name]
         if pd.api.types.is_float_dtype(column) and name not in ("ra", "dec"):
-            table[name] = column.astype(np.float32)
+            changed[name] = np.float32
         elif name != "id" and (pd.api.types.is_string_dtype(column) or column.dtype == object):
-            table[name] = column.astype("category")
-    return table
+            changed[name] = "category"
+    return table.astype(changed) if changed else table
 
 
-def features_columns(store: Path, ids: pd.Index) -> tuple[pd.DataFrame, str | None]:
+def features_columns(store: Path) -> tuple[pd.DataFrame, pa.Array | None, str | None]:
     """The map's coordinates, the first PCA scores and each line's measurements from the
-    features `store`; an empty table and why, when there is no store or no map."""
+    features `store`, with the store's ids; an empty table and why, when there is no
+    store or no map."""
     if not store.exists():
-        return pd.DataFrame(index=ids), f"no features store at {store}: no map"
+        return pd.DataFrame(), None, f"no features store at {store}: no map"
     data = open_store(store)
-    columns = {"id": data.id.values}
-    for component in range(min(PCA_SHOWN, data.sizes.get("component", 0))):
-        columns[f"pca_{component}"] = data.pca[:, component].values
+    columns = {}
+    shown = min(PCA_SHOWN, data.sizes.get("component", 0))
+    scores = data.pca[:, :shown].values if shown else np.empty((data.sizes["spectrum"], 0))
+    columns |= {f"pca_{component}": scores[:, component] for component in range(shown)}
     for name in LINE_FEATURES:
         if name in data:
+            measured = data[name].values
             for i, line in enumerate(data.line.values):
-                columns[f"{line}_{name}"] = data[name][:, i].values
+                columns[f"{line}_{name}"] = measured[:, i]
     missing = None
     if "map_coordinates" in data:
         xy = data.map_coordinates.values
         columns[MAP_X], columns[MAP_Y] = xy[:, 0], xy[:, 1]
     else:
         missing = f"{store} has no map (features.map.method none)"
-    return aligned(ids, pd.DataFrame(columns), str(store)), missing
+    keys = pa.array(data.id.values, pa.string())  # from NumPy's strings: 0.2 s for 10^7
+    return pd.DataFrame(columns, copy=False), keys, missing
 
 
 def answers_of(folder: Path) -> pd.DataFrame:
-    """Every answer the iteration knew: its training set and its batch's answers."""
+    """Every answer the iteration knew: its training set and its batch's answers (the
+    later, if a spectrum was answered twice)."""
     parts = [
         pd.read_parquet(folder / name, columns=["id", "label"])
         for name in (layout.TRAINING_SET, layout.ANSWERS)
         if (folder / name).exists()
     ]
-    return pd.concat(parts, ignore_index=True).rename(columns={"label": ANSWER})
+    answers = pd.concat(parts, ignore_index=True).drop_duplicates("id", keep="last")
+    return answers.rename(columns={"label": ANSWER})
 
 
-def batch_ids(results: Path, number: int) -> set[str]:
-    """The spectra of the batch being labelled: the next iteration's if it was sent,
-    else this iteration's."""
+def in_batch(results: Path, number: int, ids: pa.Array) -> np.ndarray:
+    """Which spectra are in the batch being labelled: the next iteration's if it was
+    sent, else this iteration's."""
+    flags = np.zeros(len(ids), dtype=bool)
     for n in (number + 1, number):
         path = layout.under(results, layout.ITERATIONS) / str(n) / layout.QUERY
         if path.exists():
-            return set(pd.read_parquet(path, columns=["id"])["id"])
-    return set()
+            where = positions(ids, pd.read_parquet(path, columns=["id"])["id"])
+            flags[where[where >= 0]] = True
+            break
+    return flags
+
+
+def catalogue(pool: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pool's catalogue without its bookkeeping (file names alone would take 0.5 GB
+    at 10^7 spectra), and where each spectrum is stored (shard, row)."""
+    path = pool / layout.CATALOG
+    names = [c for c in pq.read_schema(path).names if c not in LOCATION[:2]]
+    table = pd.read_parquet(path, columns=names)
+    locations = table[["shard", "row"]].astype({"shard": "category"})
+    return compact(table.drop(columns=["shard", "row"])), locations
 
 
 def load(results: Path, iteration: int | None = None) -> Iteration:
@@ -155,23 +198,23 @@ def load(results: Path, iteration: int | None = None) -> Iteration:
     folder = finished_iteration(results, iteration)
     config = yaml.safe_load((folder / layout.ITERATION_CONFIG).read_text())
     pool = layout.under(results, layout.POOL)
-    catalog = pd.read_parquet(pool / layout.CATALOG)
-    ids = pd.Index(catalog["id"])
-    locations = catalog[["shard", "row"]].copy()
-    table = catalog.drop(columns=[c for c in LOCATION if c in catalog])
-    predictions = pd.read_parquet(folder / layout.PREDICTIONS)
-    parts = [table, aligned(ids, predictions, str(folder / layout.PREDICTIONS))]
+    table, locations = catalogue(pool)
+    ids = pa.array(table["id"], pa.string())
+    parts = [table]
+    predictions = folder / layout.PREDICTIONS
+    parts.append(aligned(ids, pd.read_parquet(predictions), str(predictions)))
     scores_file = pool / layout.ANOMALY_SCORES
     if scores_file.exists() and config["mode"] != "anomaly":  # anomaly mode ranks them itself
         scores = pd.read_parquet(scores_file).rename(columns={"score": ANOMALY_SCORE})
         parts.append(aligned(ids, scores, str(scores_file)))
-    features, map_missing = features_columns(pool / layout.FEATURES, ids)
-    parts.append(features)
+    features, keys, map_missing = features_columns(pool / layout.FEATURES)
+    if keys is not None:
+        parts.append(aligned(ids, features, str(pool / layout.FEATURES), keys))
     answers = answers_of(folder)
     parts.append(aligned(ids, answers, f"{folder}'s answers"))
-    table = pd.concat([part.reset_index(drop=True) for part in parts], axis=1)
-    table[IN_BATCH] = table["id"].isin(batch_ids(results, int(folder.name)))
-    table = compact(table)
+    table = pd.concat(parts, axis=1)
+    table[IN_BATCH] = in_batch(results, int(folder.name), ids)
+    pa.default_memory_pool().release_unused()  # what reading left in Arrow's pool: 0.3 GB at 10^7
     numeric = [
         c for c in table.columns if pd.api.types.is_numeric_dtype(table[c]) and c != IN_BATCH
     ]
