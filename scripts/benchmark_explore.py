@@ -16,11 +16,12 @@ fresh process does what `alspec explore` does, timed:
   (the range event the browser sends, through the same HoloViews streams);
 - lasso: the points inside a polygon around about 10^5 of them;
 - neighbour query: one spectrum's neighbours read from the stored graph;
-- peak memory: that process's maximum resident size: the server's.
+- peak memory: that process's maximum resident size (VmHWM): the server's.
 
 The index build (the neighbours rule's work: alspec.features.neighbours over the
 standardised features) runs in a process of its own up to --index-max spectra, with its
-own peak memory. Writes results/benchmarks/explore.json and prints a Markdown table.
+own peak memory. Writes results/benchmarks/explore.json (runs of other sizes kept) and
+prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ import argparse
 import json
 import multiprocessing
 import platform
-import resource
 import tempfile
 import time
 from pathlib import Path
@@ -44,6 +44,15 @@ from alspec.config.schema import resolve
 from alspec.io import as_strings
 
 OUT = Path("results/benchmarks/explore.json")
+
+
+def peak_gb() -> float:
+    """This process's peak resident memory. Not getrusage's ru_maxrss: Linux keeps that
+    across exec, so a spawned child would report its parent's peak."""
+    status = Path("/proc/self/status").read_text().splitlines()
+    return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1e6
+
+
 WIDTH, HEIGHT = 900, 520
 K = 20
 
@@ -127,7 +136,7 @@ def serve_once(results: Path, queue: multiprocessing.Queue) -> None:
     queue.put({
         "first_map_s": first, "redraw_s": redraw, "lasso_s": lasso, "lasso_points": lassoed,
         "neighbour_query_s": query, "table_mb": table.memory_usage(deep=True).sum() / 1e6,
-        "server_peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
+        "server_peak_gb": peak_gb(),
     })  # fmt: skip
 
 
@@ -155,7 +164,7 @@ def build_index(results: Path, queue: multiprocessing.Queue) -> None:
     neighbours_dataset(features, k=K, seed=0)
     queue.put({
         "index_build_s": time.perf_counter() - start,
-        "index_peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
+        "index_peak_gb": peak_gb(),
     })  # fmt: skip
 
 
@@ -168,6 +177,14 @@ def in_own_process(work, results: Path) -> dict:
     figures = queue.get()
     process.join()
     return figures
+
+
+def cpu() -> str:
+    """The CPU's model name, as lscpu says it: figures differ by CPU."""
+    names = [
+        line for line in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in line
+    ]
+    return names[0].split(":", 1)[1].strip() if names else platform.processor()
 
 
 def main() -> None:
@@ -186,7 +203,10 @@ def main() -> None:
         rows.append(figures)
         print(json.dumps(figures), flush=True)
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"cpu": platform.processor(), "runs": rows}, indent=2))
+    earlier = json.loads(OUT.read_text())["runs"] if OUT.exists() else []
+    kept = [r for r in earlier if r["spectra"] not in {r["spectra"] for r in rows}]
+    rows = sorted(kept + rows, key=lambda r: r["spectra"])  # other sizes' runs are kept
+    OUT.write_text(json.dumps({"cpu": cpu(), "runs": rows}, indent=2))
     print("| spectra | first map | redraw | lasso (points) | neighbours | server memory |", end="")
     print(" index build (memory) |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:

@@ -9,6 +9,7 @@ recomputed), in the pool's order; numbers as float32 and words as categories, so
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,16 +199,18 @@ def load(results: Path, iteration: int | None = None) -> Iteration:
     folder = finished_iteration(results, iteration)
     config = yaml.safe_load((folder / layout.ITERATION_CONFIG).read_text())
     pool = layout.under(results, layout.POOL)
-    table, locations = catalogue(pool)
-    ids = pa.array(table["id"], pa.string())
-    parts = [table]
-    predictions = folder / layout.PREDICTIONS
-    parts.append(aligned(ids, pd.read_parquet(predictions), str(predictions)))
-    scores_file = pool / layout.ANOMALY_SCORES
-    if scores_file.exists() and config["mode"] != "anomaly":  # anomaly mode ranks them itself
-        scores = pd.read_parquet(scores_file).rename(columns={"score": ANOMALY_SCORE})
-        parts.append(aligned(ids, scores, str(scores_file)))
-    features, keys, map_missing = features_columns(pool / layout.FEATURES)
+    with ThreadPoolExecutor(1) as reader:  # the features store read beside the catalogue
+        features_read = reader.submit(features_columns, pool / layout.FEATURES)
+        table, locations = catalogue(pool)
+        ids = pa.array(table["id"], pa.string())
+        parts = [table]
+        predictions = folder / layout.PREDICTIONS
+        parts.append(aligned(ids, pd.read_parquet(predictions), str(predictions)))
+        scores_file = pool / layout.ANOMALY_SCORES
+        if scores_file.exists() and config["mode"] != "anomaly":  # anomaly mode ranks its own
+            scores = pd.read_parquet(scores_file).rename(columns={"score": ANOMALY_SCORE})
+            parts.append(aligned(ids, scores, str(scores_file)))
+        features, keys, map_missing = features_read.result()
     if keys is not None:
         parts.append(aligned(ids, features, str(pool / layout.FEATURES), keys))
     answers = answers_of(folder)
