@@ -124,7 +124,7 @@ def test_the_page_explores_the_pool_and_asks_for_the_next_batch(explored):
         wait_for_message(page, "selected")
         page.wait_for_timeout(1500)
         assert page.get_by_text(re.compile(r"predicted of 300 spectra")).count() == 1, "a legend"
-        page.screenshot(path=SCREENSHOTS / "explorer.png")
+        page.screenshot(path=SCREENSHOTS / "explorer.png", full_page=True)
 
         # a click picks the nearest spectrum, as the view measures near
         target = int(np.argmin(((xy - np.median(xy, axis=0)) ** 2).sum(axis=1)))
@@ -134,9 +134,9 @@ def test_the_page_explores_the_pool_and_asks_for_the_next_batch(explored):
         x0, x1, y0, y1 = page.evaluate(VIEW)
         expected = ids[nearest(xy[:, 0], xy[:, 1], tuple(clicked), (x1 - x0, y1 - y0))]
         page.locator(".alspec-id", has_text=expected).wait_for(timeout=30_000)
-        page.wait_for_function(f"() => {CHART_TITLES}().includes('the whole spectrum')")
+        page.wait_for_function(f"() => ({CHART_TITLES})().includes('the whole spectrum')")
         assert "the window the model reads" in page.evaluate(CHART_TITLES)
-        page.screenshot(path=SCREENSHOTS / "explorer-spectrum.png")
+        page.screenshot(path=SCREENSHOTS / "explorer-spectrum.png", full_page=True)
 
         # more like this: the shown spectrum and its nearest, as brute force finds them
         page.get_by_role("button", name="more like this").click()
@@ -170,7 +170,7 @@ def test_the_page_explores_the_pool_and_asks_for_the_next_batch(explored):
         page.locator(".alspec-id", has_text=in_order[0]).wait_for(timeout=30_000)
         assert len(lassoed) > 5
         assert lassoed == inside
-        page.screenshot(path=SCREENSHOTS / "explorer-lasso.png")
+        page.screenshot(path=SCREENSHOTS / "explorer-lasso.png", full_page=True)
 
         # a box zoom redraws the map at the new range: the server sends a new raster
         before, raster = page.evaluate(VIEW), page.evaluate(RASTER_EXTENT)
@@ -182,8 +182,8 @@ def test_the_page_explores_the_pool_and_asks_for_the_next_batch(explored):
         page.wait_for_function(
             f"() => {{ const v = {MAP_VIEW}; return v.frame.x_range.start > {before[0]}; }}"
         )
-        page.wait_for_function(f"() => {RASTER_EXTENT}()[1] < {raster[1]}")
-        page.screenshot(path=SCREENSHOTS / "explorer-zoomed.png")
+        page.wait_for_function(f"() => ({RASTER_EXTENT})()[1] < {raster[1]}")
+        page.screenshot(path=SCREENSHOTS / "explorer-zoomed.png", full_page=True)
 
         # ask: the lasso's spectra, for the next iteration's batch
         page.get_by_placeholder("why these").fill("a clump worth a look")

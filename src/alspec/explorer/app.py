@@ -47,13 +47,14 @@ class KeyStepper(pn.reactive.ReactiveHTML):
     }
 
 
-def default_axes(numeric: list[str]) -> tuple[str, str]:
+def default_axes(table: pd.DataFrame, numeric: list[str]) -> tuple[str, str]:
     """The map's coordinates; without a map, the sky; without positions (seed 004's
-    curves), the first two numbers."""
+    curves), the first two columns with numbers in them."""
+    filled = [c for c in numeric if table[c].notna().any()]
     for pair in ((MAP_X, MAP_Y), ("ra", "dec")):
-        if set(pair) <= set(numeric):
+        if set(pair) <= set(filled):
             return pair
-    return numeric[0], numeric[1 % len(numeric)]
+    return filled[0], filled[1 % len(filled)]
 
 
 def table_columns(iteration: Iteration) -> list[str]:
@@ -86,15 +87,15 @@ class Explorer:
     # ---- the parts of the page ------------------------------------------------
     def _widgets(self) -> None:
         numeric, categorical = self.iteration.numeric, self.iteration.categorical
-        x, y = default_axes(numeric)
-        self.x = pn.widgets.Select(name="x", options=numeric, value=x)
-        self.y = pn.widgets.Select(name="y", options=numeric, value=y)
+        x, y = default_axes(self.data, numeric)
+        self.x = pn.widgets.Select(label="x", options=numeric, value=x)
+        self.y = pn.widgets.Select(label="y", options=numeric, value=y)
         default = "trained_score" if self.iteration.anomaly_mode else "predicted"
         self.colour = pn.widgets.Select(
-            name="colour by", options=categorical + numeric, value=default
+            label="colour by", options=categorical + numeric, value=default
         )
         self.overlays = pn.widgets.CheckButtonGroup(
-            name="overlays", options=list(OVERLAYS), value=list(OVERLAYS)
+            label="overlays", options=list(OVERLAYS), value=list(OVERLAYS)
         )
         self.map_pane = pn.pane.HoloViews(
             sizing_mode="stretch_both", min_height=520, linked_axes=False
@@ -102,12 +103,12 @@ class Explorer:
         self.legend = pn.pane.HTML(sizing_mode="stretch_width")
         self.message = pn.pane.HTML(sizing_mode="stretch_width", css_classes=["alspec-message"])
         self.condition = pn.widgets.TextInput(
-            name="filter (SQL over the pool's columns)",
+            label="filter (SQL over the pool's columns)",
             placeholder="predicted = 'double_peak' AND snrr > 20",
         )
-        self.apply_filter = pn.widgets.Button(name="filter", button_type="primary")
-        self.id_list = pn.widgets.TextAreaInput(name="ids, one a line", height=60)
-        self.select_ids = pn.widgets.Button(name="select these ids")
+        self.apply_filter = pn.widgets.Button(label="filter", button_type="primary")
+        self.id_list = pn.widgets.TextAreaInput(label="ids, one a line", height=60)
+        self.select_ids = pn.widgets.Button(label="select these ids")
         self.table = pn.widgets.Tabulator(
             pd.DataFrame(columns=self.columns), pagination="remote", page_size=12,
             selectable=1, disabled=True, show_index=False, sizing_mode="stretch_width",
@@ -120,14 +121,14 @@ class Explorer:
             callback=lambda: export.votable_bytes(self.selected()), filename="selection.vot",
             label="VOTable",
         )  # fmt: skip
-        self.samp = pn.widgets.Button(name="to TOPCAT (SAMP)")
-        self.note = pn.widgets.TextInput(name="note for the labeller", placeholder="why these")
-        self.ask = pn.widgets.Button(name="ask", button_type="warning")
-        self.previous = pn.widgets.Button(name="◀ previous")
-        self.next = pn.widgets.Button(name="next ▶")
-        self.more_like = pn.widgets.Button(name="more like this", button_type="primary")
-        self.smoothing = pn.widgets.IntSlider(name="smoothing (pixels)", start=1, end=15, value=1)
-        self.cutout = pn.widgets.Checkbox(name="sky cutout (loads from CDS)", value=False)
+        self.samp = pn.widgets.Button(label="to TOPCAT (SAMP)")
+        self.note = pn.widgets.TextInput(label="note for the labeller", placeholder="why these")
+        self.ask = pn.widgets.Button(label="ask", button_type="warning")
+        self.previous = pn.widgets.Button(label="◀ previous")
+        self.next = pn.widgets.Button(label="next ▶")
+        self.more_like = pn.widgets.Button(label="more like this", button_type="primary")
+        self.smoothing = pn.widgets.IntSlider(label="smoothing (pixels)", start=1, end=15, value=1)
+        self.cutout = pn.widgets.Checkbox(label="sky cutout (loads from CDS)", value=False)
         # each chart keeps its own axes (Panel links panes with the same dimensions)
         self.window_chart = pn.pane.HoloViews(
             sizing_mode="stretch_width", height=240, linked_axes=False
