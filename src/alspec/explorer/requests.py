@@ -18,6 +18,8 @@ from alspec.io import write_table
 from alspec.vocabulary import REQUESTED
 
 REQUEST_COLUMNS = ("id", "reason", "requested_at", "note")
+# An iteration has begun once one of these is in its folder: no request goes there.
+BEGUN = (layout.QUERY, layout.TRAINING_SET)
 
 
 def request_file(results: Path, iteration: int) -> Path:
@@ -31,7 +33,7 @@ def add_requests(
     """Add `ids` to the request file `path` (made if need be), after those already
         there, each once; returns the whole file. Refuses to touch an iteration that has
     begun (its training set or its batch written)."""
-    for begun in (layout.QUERY, layout.TRAINING_SET):
+    for begun in BEGUN:
         if (path.parent / begun).exists():
             raise FileExistsError(f"{path.parent / begun}: this iteration has begun already")
     when = (now or datetime.now(UTC)).isoformat(timespec="seconds")

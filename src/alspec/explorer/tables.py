@@ -23,6 +23,7 @@ import yaml
 
 from alspec import layout
 from alspec.errors import InputError, MissingInput
+from alspec.explorer.requests import BEGUN
 from alspec.features.lines import LINE_FEATURES
 from alspec.pool.store import open_store
 
@@ -84,7 +85,7 @@ def next_batch(results: Path) -> int:
     folders = layout.under(results, layout.ITERATIONS)
     begun = [
         int(path.parent.name)
-        for name in (layout.QUERY, layout.TRAINING_SET)
+        for name in BEGUN
         for path in folders.glob(f"*/{name}")
         if path.parent.name.isdigit()
     ]
