@@ -68,6 +68,7 @@ RUNS = {
     },
 }
 PRIOR = {"feature": "ew", "line": "halpha", "order": "ascending"}
+ESTIMATE_SAMPLE = 40  # config query.estimate_sample's default
 
 
 def build_pool(work: Path, overlay: Path | None) -> None:
@@ -234,14 +235,8 @@ def next_batch(
     from alspec.query.strategies import scores
     from alspec.vocabulary import UNCERTAIN
 
-    predictions = pd.DataFrame(
-        {
-            "id": survey.ids,
-            "predicted": np.asarray(CLASSES, dtype=object)[pool_p.argmax(1)],
-            "probability": pool_p.max(1),
-            "score": scores(run["strategy"], pool_p, rng),
-        }
-    )
+    predictions = pool_predictions(survey, pool_p)
+    predictions["score"] = scores(run["strategy"], pool_p, rng)
     answers = pd.DataFrame(
         {
             "id": survey.ids[labelled],
@@ -270,10 +265,76 @@ def next_batch(
             seed=seed,
         )
         pick = discovery.mixed_pick(counts, sources, top_scores)
-    batch = select_batch(predictions, set(answers["id"]), INTEREST, size, 0, rng, pick)
+    estimate = run.get("estimate_sample", ESTIMATE_SAMPLE)
+    batch = select_batch(predictions, set(answers["id"]), INTEREST, size, estimate, rng, pick)
     rows = survey.ids.get_indexer(batch["id"])
     survey.reasons[rows] = batch["reason"].to_numpy()
-    return rows, plan
+    return batch, plan
+
+
+def pool_predictions(survey: Survey, pool_p: np.ndarray) -> pd.DataFrame:
+    """The pool's predictions as the predict step writes them, with INTEREST."""
+    from alspec.vocabulary import INTEREST as INTEREST_PROBABILITY
+
+    return pd.DataFrame(
+        {
+            "id": survey.ids,
+            "predicted": np.asarray(CLASSES, dtype=object)[pool_p.argmax(1)],
+            "probability": pool_p.max(1),
+            INTEREST_PROBABILITY: pool_p[:, 1:].sum(1),
+        }
+    )
+
+
+def catalogue_point(
+    survey: Survey, pool_p: np.ndarray, labelled: np.ndarray, batch: pd.DataFrame, earlier: list
+) -> dict:
+    """The catalogue once `batch` is answered: its true precision, completeness and F1
+    (the simulated truth) beside the pipeline's estimates from the batch's estimate
+    sample and the `earlier` ones (alspec.evaluation.estimates), and whether each truth
+    lies in its interval."""
+    from alspec.evaluation.estimates import catalogue_quality
+    from alspec.evaluation.metrics import catalogue_truth
+    from alspec.query.batch import candidates
+
+    names = np.asarray(CLASSES, dtype=object)
+    before = pd.DataFrame({"id": survey.ids[labelled], "label": names[survey.y[labelled]]})
+    rows = survey.ids.get_indexer(batch["id"])
+    answers = batch.assign(label=names[survey.y[rows]])
+    predictions = pool_predictions(survey, pool_p)
+    members = candidates(predictions, pd.concat([before, answers]), INTEREST)
+    quality = catalogue_quality(
+        predictions,
+        members=members,
+        before=before,
+        held_out=(),
+        batch=batch,
+        answers=answers,
+        classes_of_interest=INTEREST,
+        confidence=0.95,
+        earlier=earlier,
+    )
+    earlier[:] = quality["objects_of_interest"]["samples"]
+    truth = pd.DataFrame({"id": survey.ids, "label": names[survey.y]})
+    true = catalogue_truth(members, truth, truth["id"], INTEREST)
+    point = {
+        "labels": int(labelled.sum()) + len(batch),
+        "size": quality["size"],
+        "truth": true,
+        "sample": quality["sample"]["size"],
+    }
+    for name in ("precision", "completeness"):
+        estimate = quality[name]
+        # an interval too wide to be given is kept aside: its coverage counts too
+        given = estimate["interval"] or (estimate.get("unsupported") or {}).get("interval")
+        point[name] = estimate["estimate"]
+        point[f"{name}_interval"] = given
+        point[f"{name}_given"] = estimate["interval"] is not None
+        point[f"{name}_inside"] = (
+            None if given is None else bool(given[0] - 1e-9 <= true[name] <= given[1] + 1e-9)
+        )
+    point["next_hundred"] = quality["next_hundred"]["per_hundred"]
+    return point
 
 
 def learning_curve(
@@ -286,6 +347,7 @@ def learning_curve(
     survey.reasons = np.full(len(survey.y), "cold_start", dtype=object)
     curve = []
     saved = Path(tempfile.mkdtemp()) / "model.keras" if run.get("warm_start") else None
+    samples: list[dict] = []  # each round's estimate of the pool's objects of interest
     for round_ in range(rounds):
         start = time.perf_counter()
         pool_p, test_p, report = train_and_predict(
@@ -299,7 +361,9 @@ def learning_curve(
             "train_seconds": round(report["seconds"], 1),
         }
         if round_ < rounds - 1:
-            rows, plan = next_batch(survey, run, pool_p, labelled, batch, rng, seed)
+            asked, plan = next_batch(survey, run, pool_p, labelled, batch, rng, seed)
+            rows = survey.ids.get_indexer(asked["id"])
+            point["catalogue"] = catalogue_point(survey, pool_p, labelled, asked, samples)
             picked = pd.Series(survey.reasons[rows])
             hits = pd.Series(np.isin(survey.y[rows], [1, 2]))
             point["batch"] = {
@@ -312,7 +376,37 @@ def learning_curve(
         curve.append(point)
         print(f"  {point}", flush=True)
     curve[-1]["labelled_ids"] = list(survey.ids[labelled])  # the models run trains on them
+    curve[-1]["completeness_bound"] = completeness_bound(survey, pool_p, labelled)
     return curve
+
+
+def completeness_bound(survey: Survey, pool_p: np.ndarray, labelled: np.ndarray) -> dict:
+    """The narrowest 95 % half-width any stratified sample of n unanswered spectra could
+    give the completeness: strata by the model's q and by the measured Hα equivalent
+    width (the information the pool has), each allocated by Neyman's rule on its TRUE
+    rate of objects of interest (which no real design knows). If even this is wide, no
+    estimate sample of that size can measure the completeness."""
+    q = pool_p[:, 1:].sum(1)
+    measured = pd.Series(
+        survey.features.ew.values[:, 0], index=[str(i) for i in survey.features.id.values]
+    )
+    ew = measured.reindex(survey.ids).to_numpy()
+    interest = np.isin(survey.y, [1, 2])
+    unanswered = ~labelled & (pool_p.argmax(1) == 0)
+    q_bins = np.digitize(q, [1e-4, 1e-3, 1e-2, 0.05, 0.2])
+    ew_bins = np.digitize(np.nan_to_num(ew), np.nanpercentile(ew[unanswered], [1, 5, 20]))
+    strata = (q_bins * 4 + ew_bins)[unanswered]
+    y = interest[unanswered]
+    sizes = np.bincount(strata)
+    rates = np.bincount(strata, weights=y) / np.maximum(sizes, 1)
+    spread = sizes * np.sqrt(rates * (1 - rates))
+    total = int(interest.sum())
+    completeness = float(1 - y.sum() / total)
+    bound = {"objects_of_interest": total, "completeness": completeness, "missed": int(y.sum())}
+    for n in (40, 400, 1_000, 10_000):
+        error = spread.sum() / np.sqrt(n)  # Neyman: V = (sum N_h S_h)^2 / n
+        bound[str(n)] = float(1.96 * completeness * error / total)  # delta method on A / Y
+    return bound
 
 
 def compare_models(survey: Survey, labelled_ids: list[str], seed: int) -> dict:

@@ -38,7 +38,7 @@ TINY = {  # a workflow run in about a minute: 300 spectra, 10 % emission, a slim
     "simulate": {"n_spectra": 300, "seed": 3, "rates": {"single_peak": 0.05, "double_peak": 0.05}},
     "initial": {"size": 40},
     "model": {"architecture": "slim", "epochs": 4, "batch_size": 16},
-    "query": {"batch_size": 25, "random_sample_size": 5},
+    "query": {"batch_size": 25, "estimate_sample": 16},
 }
 SHARDED = TINY | {"pool": {"shard_size": 50}}  # six ingest jobs for 300 spectra
 # Debian's chromium, driven by Playwright (the labelling page, the HTML report); with no

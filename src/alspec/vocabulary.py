@@ -16,7 +16,7 @@ UNSURE = "unsure"
 
 # Why a spectrum was asked: the `reason` column of a batch and of its answers.
 UNCERTAIN = "uncertain"  # the query strategy's choice
-CANDIDATE_SAMPLE = "random"  # a random sample of the candidates: their precision (FR12)
+ESTIMATE_SAMPLE = "estimate"  # the stratified estimate sample: the catalogue's quality (FR12)
 POOL_SAMPLE = "pool_random"  # a random sample of the whole pool (FR13)
 COLD_START = "cold_start"  # iteration 0's batch, asked before any model
 TOP_RANKED = "top_ranked"  # anomaly mode: the top of the ranking, not yet answered
@@ -25,8 +25,9 @@ REQUESTED = "requested"  # a user asked for it from the explorer (alspec explore
 # query.discovery.sources, and the reason of what each chose (alspec.query.discovery).
 DISCOVERY_SOURCES = ("anomaly", "typical", "prior")
 
-# The columns of a query batch, and of a label table (one row per answer).
-BATCH_COLUMNS = ("id", "score", "reason", "predicted", "probability")
+# The columns of a query batch (the estimate sample's draws also name their stratum and
+# the probability they were drawn with, `inclusion`), and of a label table.
+BATCH_COLUMNS = ("id", "score", "reason", "predicted", "probability", "stratum", "inclusion")
 LABEL_COLUMNS = ("id", "label", "comment", "annotator", "batch", "reason", "predicted")
 
 # Where a candidate comes from: the `source` column of a candidate list.
@@ -45,6 +46,15 @@ CONFUSERS = ("emission_galaxy", "m_dwarf")
 def probability_columns(classes: Sequence[str]) -> list[str]:
     """A prediction table's column of each class's probability: p_<class>."""
     return [f"p_{c}" for c in classes]
+
+
+INTEREST = "p_interest"  # a prediction table's probability of any class of interest
+
+
+def interest_probability(table: Any, classes_of_interest: Sequence[str]) -> Any:
+    """The probability that a spectrum is of interest: the sum of its p_<class> over the
+    classes of interest (a column of a prediction table)."""
+    return table[probability_columns(classes_of_interest)].sum(axis=1)
 
 
 def relevance_levels(maximum: int = 5) -> list[str]:

@@ -1,5 +1,5 @@
-"""The candidates' precision from the random sample (FR12), the pool sample (FR13), and
-scores against a known truth."""
+"""Intervals, the pool sample (FR13), and scores against a known truth (the catalogue's
+estimates from the estimate sample: test_estimates)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from alspec.evaluation.metrics import (
     binomial_interval,
-    candidate_precision,
+    catalogue_truth,
     pool_estimate,
     truth_scores,
 )
@@ -24,28 +24,18 @@ def test_clopper_pearson_interval(k, n, low, high):
     assert binomial_interval(k, n, 0.95) == pytest.approx((low, high), abs=1e-5)
 
 
-def test_candidate_precision_from_the_random_sample():
-    labels = pd.DataFrame(
-        {
-            "id": list("abcdef"),
-            "label": ["single_peak", "double_peak", "other", "unsure", "single_peak", "other"],
-            "reason": ["random"] * 5 + ["uncertain"],
-            "predicted": [
-                "single_peak",
-                "single_peak",
-                "double_peak",
-                "single_peak",
-                "single_peak",
-                "single_peak",
-            ],
-        }
-    )
-    estimate = candidate_precision(labels, ["single_peak", "double_peak"], 0.95)
-    assert estimate["sample_size"] == 4, "unsure and uncertain-batch answers are left out"
-    assert estimate["precision"] == 0.75 and estimate["estimated_error"] == 0.25
-    assert estimate["agreement"] == 0.5
-    low, high = estimate["precision_interval"]
-    assert low < 0.75 < high
+def test_the_catalogue_against_the_truth():
+    """What the estimates estimate: the catalogue's true precision and completeness."""
+    members = pd.DataFrame({"id": ["a", "b", "c"]})
+    truth = pd.DataFrame(
+        {"id": list("abcdef"), "label": ["single_peak", "double_peak", "other", "single_peak",
+                                          "other", "single_peak"]}
+    )  # fmt: skip
+    pool = pd.Series(list("abcde"))  # f is held out
+    scores = catalogue_truth(members, truth, pool, ["single_peak", "double_peak"])
+    assert scores["precision"] == pytest.approx(2 / 3)
+    assert scores["completeness"] == pytest.approx(2 / 3) and scores["objects_of_interest"] == 3
+    assert scores["f1"] == pytest.approx(2 / 3)
 
 
 def test_scores_against_the_truth():

@@ -83,6 +83,7 @@ def test_requested_spectra_come_first_and_the_strategy_fills_the_rest(rng):
             "score": np.linspace(0, 1, 50),
             "predicted": ["other"] * 45 + ["emitter"] * 5,
             "probability": 0.9,
+            "p_interest": [0.01] * 45 + [0.9] * 5,
         }
     )
     batch = select_batch(
@@ -91,7 +92,6 @@ def test_requested_spectra_come_first_and_the_strategy_fills_the_rest(rng):
     asked = batch.set_index("id")["reason"]
     assert batch["id"].tolist()[:2] == ["s7", "s8"], "answered s3 is not asked again"
     assert (asked.loc[["s7", "s8"]] == "requested").all()
-    sampled = asked[asked == "random"].index
-    assert len(sampled) == 2 and set(sampled) <= {f"s{i}" for i in range(45, 50)}
-    rest = predictions.loc[~predictions["id"].isin({"s3", "s7", "s8", *sampled})]
-    assert asked[asked == "uncertain"].index.tolist() == rest.nlargest(4, "score")["id"].tolist()
+    assert asked[asked == "uncertain"].index.tolist() == ["s49", "s48", "s47", "s46"]
+    sampled = asked[asked == "estimate"].index
+    assert len(sampled) == 2 and "s45" in sampled, "the sample draws from what is left"

@@ -19,6 +19,7 @@ from alspec.handover.steps import catalogue as write_catalogue
 from conftest import BIN
 
 INTEREST_SETTINGS = {
+    "classes_of_interest": ["single_peak", "double_peak"],
     "catalogue": {"metadata": ["snrr", "subclass"]},
     "crossmatch": [],
 }
@@ -46,11 +47,24 @@ def iteration(tmp_path):
         }
     )
     candidates.to_parquet(tmp_path / "candidates.parquet")
-    answers = pd.DataFrame({"id": ["b", "a"], "label": ["double_peak", "single_peak"]})
+    # b answered before; the batch: a of interest, d not (it leaves the catalogue)
+    answers = pd.DataFrame(
+        {"id": ["b", "a", "d"], "label": ["double_peak", "single_peak", "other"]}
+    )
     answers.iloc[:1].to_parquet(tmp_path / "training_set.parquet")
     answers.iloc[1:].to_parquet(tmp_path / "labels.parquet")
-    interval = {"precision": 0.94, "precision_interval": [0.8, 0.99], "estimated_error": 0.06}
-    record = {"candidate_precision": interval | {"sample_size": 30, "confidence": 0.95}}
+    record = {
+        "catalogue": {
+            "precision": {"estimate": 0.94, "interval": [0.8, 0.99]},
+            "completeness": {
+                "estimate": None,
+                "interval": None,
+                "why": "fewer than two answered draws in other 3",
+            },
+            "confidence": 0.95,
+            "sample": {"size": 40},
+        }
+    }
     (tmp_path / "performance.json").write_text(json.dumps(record))
     provenance = {"git": {"commit": "0123abc"}, "config": {"mode": "classification"}}
     (tmp_path / "provenance.json").write_text(json.dumps(provenance))
@@ -72,7 +86,7 @@ def write(iteration, settings=INTEREST_SETTINGS, out=None):
 
 def test_the_votable_names_units_and_ucds_and_parses_strictly(iteration):
     info = write(iteration)
-    assert info["candidates"] == 4 and info["precision"] == 0.94 and info["git_commit"] == "0123abc"
+    assert info["candidates"] == 3 and info["precision"] == 0.94 and info["git_commit"] == "0123abc"
     document = votable.parse(iteration / "catalogue" / "candidates.vot", verify="exception")
     table = document.get_first_table()
     fields = {f.name: f for f in table.fields}
@@ -83,11 +97,15 @@ def test_the_votable_names_units_and_ucds_and_parses_strictly(iteration):
     assert fields["snrr"].ucd == "stat.snr"
     infos = {i.name: i.value for i in table.infos}
     assert float(infos["precision"]) == 0.94 and float(infos["precision_low"]) == 0.8
+    assert "completeness" not in infos and infos["completeness_note"] == (
+        "not measurable yet: fewer than two answered draws in other 3"
+    )
+    assert infos["estimate_sample"] == "40"
     assert infos["git_commit"] == "0123abc" and infos["config_sha256"].startswith("sha256:")
     rows = table.to_table()
-    assert list(rows["id"]) == ["b", "a", "d", "c"], "most probable first"
-    assert list(rows["answer"]) == ["double_peak", "single_peak", "", ""]
-    assert list(rows["iteration"]) == [3] * 4
+    assert list(rows["id"]) == ["a", "b", "c"], "answered first, then the most probable"
+    assert list(rows["answer"]) == ["single_peak", "double_peak", ""]
+    assert list(rows["iteration"]) == [3] * 3
 
 
 def test_the_fits_and_csv_tables_read_back_equal(iteration):
@@ -95,11 +113,12 @@ def test_the_fits_and_csv_tables_read_back_equal(iteration):
     folder = iteration / "catalogue"
     fits = Table.read(folder / "candidates.fits")
     csv = pd.read_csv(folder / "candidates.csv", keep_default_na=False, na_values=[""])
-    assert list(fits["id"]) == list(csv["id"]) == ["b", "a", "d", "c"]
+    assert list(fits["id"]) == list(csv["id"]) == ["a", "b", "c"]
     np.testing.assert_allclose(fits["probability"], csv["probability"])
     np.testing.assert_allclose(fits["ra"], csv["ra"])
     assert fits["ra"].unit == "deg"
     assert fits.meta["PRECISN"] == 0.94 and fits.meta["ITERATN"] == 3
+    assert fits.meta["COMP_NB"].startswith("not measurable yet")
     assert fits.meta["GITCOMMT"] == "0123abc" and len(fits.meta["CONFSHA"]) == 64
 
 
@@ -184,7 +203,7 @@ def test_samp_sends_the_catalogue_to_a_listening_client(topcat, iteration):
     assert topcat.arrived.wait(10), "the table reached the client"
     assert "sent to topcat" in sent.stdout
     table = votable.parse_single_table(topcat.received["url"].removeprefix("file://")).to_table()
-    assert list(table["id"]) == ["b", "a", "d", "c"]
+    assert list(table["id"]) == ["a", "b", "c"]
 
 
 def test_samp_without_a_hub_says_so_in_one_line(tmp_path, iteration):

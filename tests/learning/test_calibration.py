@@ -69,8 +69,14 @@ def test_a_class_of_interest_without_validation_examples_is_not_measurable_yet()
     report = {
         "iteration": 0,
         "training_set_size": 100,
-        "candidates": 0,
-        "candidate_precision": {"precision": None},
+        "catalogue": {
+            "size": 0,
+            "answered": 0,
+            "predicted": 0,
+            "precision": {"estimate": None, "why": "the catalogue is empty"},
+            "completeness": {"estimate": None, "why": "no object of interest found yet"},
+            "sample": {"size": 40},
+        },
         "validation_f1": None,
         "not_measurable": ["single_peak", "double_peak"],
         "scarce": scarce_classes(labels["label"], interest, 10),

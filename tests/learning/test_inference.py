@@ -83,7 +83,7 @@ def test_the_query_step_asks_what_the_committee_disagrees_on(pool, tmp_path):
             "--training-set",
             tmp_path / "none.parquet",
             *("--set", f"query.strategy={strategy}", "--set", "query.batch_size=5"),
-            *("--set", "query.random_sample_size=0", "--set", "query.discovery.sources=[]"),
+            *("--set", "query.estimate_sample=0", "--set", "query.discovery.sources=[]"),
             "--out",
             tmp_path / "q.parquet",
             "--candidates",

@@ -50,7 +50,7 @@ def write_query(pool, path, start: int, size: int) -> pd.DataFrame:
         {
             "id": ids,
             "score": [1.5 - 0.1 * i for i in range(size)],
-            "reason": ["uncertain"] * (size - 1) + ["random"],
+            "reason": ["uncertain"] * (size - 1) + ["estimate"],
             "predicted": (["other", "single_peak", "double_peak"] * size)[:size],
             "probability": 0.6,
         }
@@ -159,7 +159,7 @@ def test_round_trip(labelstudio, pool, tmp_path):
     assert len(whole) > 3000 and whole["wavelength"].is_monotonic_increasing, "whole spectrum"
     stored = open_store(pool / "window.zarr").isel(spectrum=1).flux.values
     np.testing.assert_allclose(window["flux"], stored, rtol=1e-4, atol=1e-4)
-    assert tasks[5].data["purpose"] == "performance estimate: a random candidate"
+    assert tasks[5].data["purpose"].startswith("performance estimate: drawn at random")
     place = pd.read_parquet(pool / "catalog.parquet").set_index("id").loc[query["id"][1]]
     sky = first.data["sky"]
     assert "hips2fits?hips=CDS%2FP%2FDSS2%2Fcolor" in sky and f"ra={place['ra']}" in sky
@@ -215,7 +215,7 @@ def test_round_trip(labelstudio, pool, tmp_path):
     assert labels["label"].to_dict() == answers
     assert labels.loc[spectra[2], "comment"] == "peaks look asymmetric"
     assert (labels["batch"] == "iterations/0").all()
-    assert labels.loc[spectra[5], "reason"] == "random"
+    assert labels.loc[spectra[5], "reason"] == "estimate"
     username = (labelstudio["token_file"].parent / "username").read_text().strip()
     assert (labels["annotator"] == username).all()
 

@@ -1,10 +1,9 @@
-"""Uncertainty sampling, the random candidate sample, and the candidate list."""
+"""Uncertainty sampling, the estimate sample beside it, and the candidate list."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from alspec.pool.store import open_store
 from alspec.query.batch import candidates, random_batch, select_batch
@@ -28,21 +27,26 @@ def predictions(n: int, rng: np.random.Generator) -> pd.DataFrame:
             "probability": p.max(1),
             "entropy": entropy(p),
             "score": entropy(p),
+            "p_interest": p[:, 1:].sum(1),
         }
     )
 
 
-def test_batch_is_most_uncertain_plus_random_candidates(rng):
+def test_batch_is_most_uncertain_plus_an_estimate_sample(rng):
     table = predictions(500, rng)
     answered = set(table.nlargest(10, "entropy")["id"])
-    batch = select_batch(table, answered, ["single_peak", "double_peak"], 20, 7, rng)
-    assert list(batch.columns) == ["id", "score", "reason", "predicted", "probability"]
+    batch = select_batch(table, answered, ["single_peak", "double_peak"], 20, 16, rng)
+    assert list(batch.columns) == [
+        "id", "score", "reason", "predicted", "probability", "stratum", "inclusion"
+    ]  # fmt: skip
     assert batch["id"].is_unique and not set(batch["id"]) & answered
     uncertain = batch[batch["reason"] == "uncertain"]
-    random = batch[batch["reason"] == "random"]
-    assert len(uncertain) == 20 and len(random) == 7
-    assert random["predicted"].isin(["single_peak", "double_peak"]).all()
-    rest = table[~table["id"].isin(answered | set(random["id"]))]
+    sample = batch[batch["reason"] == "estimate"]
+    assert len(uncertain) == 20 and len(sample) == 16
+    assert uncertain["stratum"].isna().all() and uncertain["inclusion"].isna().all()
+    assert sample["stratum"].notna().all() and sample["inclusion"].between(0, 1).all()
+    assert sample["predicted"].isin(["single_peak", "double_peak"]).sum() == 8, "half candidates"
+    rest = table[~table["id"].isin(answered)]
     assert uncertain["score"].min() >= rest.nlargest(20, "entropy")["entropy"].min()
     assert (np.diff(uncertain["score"]) <= 0).all(), "most uncertain first"
 
@@ -50,35 +54,36 @@ def test_batch_is_most_uncertain_plus_random_candidates(rng):
 def test_a_random_sample_of_the_whole_pool_can_come_too(rng):
     table = predictions(500, rng)
     interest = ["single_peak", "double_peak"]
-    batch = select_batch(table, [], interest, 20, 7, rng, pool_sample_size=15)
+    batch = select_batch(table, [], interest, 20, 16, rng, pool_sample_size=15)
     assert batch["reason"].value_counts().to_dict() == {
         "uncertain": 20,
+        "estimate": 16,
         "pool_random": 15,
-        "random": 7,
     }
     assert batch["id"].is_unique
     sample = batch.loc[batch["reason"] == "pool_random", "predicted"]
     assert not sample.isin(interest).all(), "drawn from every prediction, not the candidates"
 
 
-def test_random_sample_is_drawn_from_all_candidates(rng):
-    """Even the most uncertain candidates can be in the sample: it must be unbiased."""
-    table = predictions(2000, rng)
+def test_each_spectrum_is_drawn_with_the_probability_its_row_records(rng):
+    """Spectra the strategy nearly chose can be drawn too, each as often as its recorded
+    inclusion probability says: the estimates' weights are the design's."""
+    table = predictions(600, rng)
     interest = ["single_peak", "double_peak"]
-    pool = table[table["predicted"].isin(interest)]
-    top = set(pool.nlargest(len(pool) // 2, "entropy")["id"])
-    hits = sum(
-        len(
-            top
-            & set(
-                select_batch(table, [], interest, 50, 40, np.random.default_rng(s)).query(
-                    "reason == 'random'"
-                )["id"]
-            )
+    draws = 300
+    drawn = pd.concat(
+        select_batch(table, [], interest, 50, 30, np.random.default_rng(s)).query(
+            "reason == 'estimate'"
         )
-        for s in range(20)
+        for s in range(draws)
     )
-    assert hits / (20 * 40) == pytest.approx(0.5, abs=0.1)
+    assert drawn["stratum"].nunique() >= 3
+    per_spectrum = drawn.groupby("id").agg(times=("id", "size"), inclusion=("inclusion", "first"))
+    spread = drawn.groupby("id")["inclusion"].agg(lambda p: p.max() - p.min())
+    assert (spread == 0).all(), "one design per spectrum"
+    recorded = per_spectrum["inclusion"]
+    error = np.sqrt(recorded * (1 - recorded) / draws)
+    assert (np.abs(per_spectrum["times"] / draws - recorded) < 5 * error + 1e-9).all()
 
 
 def test_small_pools_ask_what_there_is(rng):

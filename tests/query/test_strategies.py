@@ -123,7 +123,7 @@ def ask(tmp_path, out: str, *options: object):
         "--training-set",
         tmp_path / "training.parquet",
         "--set",
-        "query.random_sample_size=0",
+        "query.estimate_sample=0",
         "--set",
         "query.discovery.sources=[]",
         *options,
@@ -134,15 +134,19 @@ def ask(tmp_path, out: str, *options: object):
     )
 
 
-@pytest.mark.parametrize("name", ["least_confidence", "smallest_margin", "random"])
-def test_the_query_step_ranks_by_the_configured_strategy(tmp_path, name):
-    rng = np.random.default_rng(3)
-    p = rng.dirichlet([1, 1, 1], 300)
+def prediction_table(p: np.ndarray) -> pd.DataFrame:
+    """A predict step's table of the probabilities `p` (one row per spectrum)."""
     table = pd.DataFrame({f"p_{c}": p[:, i] for i, c in enumerate(CLASSES)})
-    table.insert(0, "id", [f"s{i}" for i in range(300)])
+    table.insert(0, "id", [f"s{i}" for i in range(len(p))])
     table["predicted"] = np.array(CLASSES)[p.argmax(1)]
     table["probability"] = p.max(1)
-    table.to_parquet(tmp_path / "predictions.parquet")
+    return table
+
+
+@pytest.mark.parametrize("name", ["least_confidence", "smallest_margin", "random"])
+def test_the_query_step_ranks_by_the_configured_strategy(tmp_path, name):
+    p = np.random.default_rng(3).dirichlet([1, 1, 1], 300)
+    prediction_table(p).to_parquet(tmp_path / "predictions.parquet")
     pd.DataFrame({"id": ["s0"], "label": ["other"]}).to_parquet(tmp_path / "training.parquet")
     result = ask(
         tmp_path,
@@ -204,3 +208,30 @@ def test_the_query_step_can_spread_its_batch(tmp_path):
         assert len(set(asked)) == 6 and "s99" not in asked
         copies[name] = sum(int(i[1:]) < 40 for i in asked)
     assert copies == {"plain": 6, "diverse": 1}
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("query.estimate_sample=100000", "query.estimate_sample: 100000 exceeds the 300 spectra"),
+        ("query.estimate_sample=-1", "query.estimate_sample"),
+        ("classes_of_interest=[]", "classes_of_interest"),
+    ],
+)
+def test_an_estimate_sample_that_cannot_be_drawn_is_one_line_naming_the_key(
+    tmp_path, setting, said
+):
+    """Larger than what is left to ask, negative, or nothing of interest to estimate:
+    refused before anything is asked."""
+    p = np.random.default_rng(3).dirichlet([1, 1, 1], 300)
+    prediction_table(p).to_parquet(tmp_path / "predictions.parquet")
+    pd.DataFrame(columns=["id", "label"]).to_parquet(tmp_path / "training.parquet")
+    refused = run_alspec(
+        "query", "--predictions", tmp_path / "predictions.parquet",
+        "--training-set", tmp_path / "training.parquet", "--set", setting,
+        "--set", "query.discovery.sources=[]", "--out", tmp_path / "q.parquet",
+        "--candidates", tmp_path / "c.parquet", check=False,
+    )  # fmt: skip
+    lines = refused.stderr.strip().splitlines()  # a config error: a heading, then its line
+    assert refused.returncode == 1 and len(lines) <= 2 and said in lines[-1]
+    assert not (tmp_path / "q.parquet").exists()

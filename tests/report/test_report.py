@@ -9,22 +9,32 @@ import pytest
 
 from alspec.report import gallery, history, maps
 
-STOP = {"overlap": 0.9, "precision_change": 0.05, "interval_width": 0.3, "patience": 2}
+STOP = {"overlap": 0.9, "precision": 0.9, "interval_width": 0.3, "patience": 2}
 INTEREST = ["single_peak", "double_peak"]
+
+
+def estimate(value: float | None, interval=(0.0, 1.0)) -> dict:
+    if value is None:
+        return {"estimate": None, "interval": None, "why": "fewer than two answered draws"}
+    return {"estimate": value, "interval": list(interval)}
 
 
 def record(n: int, labels: int, precision: float | None, interval=(0.0, 1.0), f1=None) -> dict:
     return {
         "iteration": n,
         "training_set_size": labels,
-        "candidates": 40 + n,
-        "candidate_precision": {
-            "precision": precision,
-            "precision_interval": list(interval),
-            "sample_size": 0 if precision is None else 30,
+        "catalogue": {
+            "size": 40 + n,
+            "precision": estimate(precision, interval),
+            "completeness": estimate(None if precision is None else 0.7, (0.5, 0.9)),
+            "sample": {"size": 0 if precision is None else 40},
+            "next_hundred": {"per_hundred": 5.0, "interval": [2.0, 11.0]},
         },
         "validation_f1": f1,
-        "truth": {"interest_f1": 0.5 + 0.1 * n},
+        "truth": {
+            "interest_f1": 0.5 + 0.1 * n,
+            "catalogue": {"precision": 0.9, "completeness": 0.6 + 0.1 * n},
+        },
     }
 
 
@@ -49,10 +59,13 @@ def test_the_learning_curve_holds_each_iterations_record():
         records, [history.known_answers(k, k.iloc[:0]) for k in known], INTEREST
     )
     assert curve["labels"].tolist() == [100, 230]
-    assert curve["candidates"].tolist() == [40, 41]
+    assert curve["catalogue"].tolist() == [40, 41]
     assert np.isnan(curve["precision"][0]) and curve["precision"][1] == 0.8
     assert curve[["precision_low", "precision_high"]].iloc[1].tolist() == [0.6, 0.9]
+    assert curve[["completeness_low", "completeness_high"]].iloc[1].tolist() == [0.5, 0.9]
     assert curve["truth_f1"].tolist() == [0.5, 0.6]
+    assert curve["truth_completeness"].tolist() == pytest.approx([0.6, 0.7])
+    assert curve["next_hundred"].tolist() == [5.0, 5.0]
     assert curve["found"].tolist() == [1, 3], "unsure and the common class are not found"
     assert curve["found_by_initial"].tolist() == [1, 1]
     assert curve["found_by_anomaly"].tolist() == [0, 1]
@@ -64,38 +77,43 @@ def test_candidate_change_is_the_jaccard_overlap():
     assert history.candidate_change(set(), set())["overlap"] == 1.0
 
 
-def made_history(overlaps, precisions, widths) -> pd.DataFrame:
+def made_history(overlaps, precisions, completeness, width=0.2) -> pd.DataFrame:
+    """A history with the estimates' intervals `width` wide, centred on each estimate."""
     n = len(overlaps)
-    return pd.DataFrame(
-        {
-            "iteration": range(n),
-            "overlap": overlaps,
-            "precision": precisions,
-            "interval_width": widths,
-        }
-    )
+    table = pd.DataFrame({"iteration": range(n), "overlap": overlaps})
+    for name, values in (("precision", precisions), ("completeness", completeness)):
+        table[name] = values
+        table[f"{name}_low"] = table[name] - width / 2
+        table[f"{name}_high"] = table[name] + width / 2
+        table[f"{name}_width"] = width
+    return table.assign(next_hundred=4.0, next_hundred_low=1.0, next_hundred_high=9.0)
 
 
-def test_the_stopping_rule_says_settled_when_list_and_precision_hold_still():
-    settled = made_history(
-        [np.nan, 0.7, 0.93, 0.95], [0.5, 0.8, 0.82, 0.83], [0.5, 0.35, 0.28, 0.25]
-    )
-    advice = history.stopping_advice(settled, STOP)
+def test_the_stopping_rule_says_ready_when_the_estimates_hold_still():
+    ready = made_history([np.nan, 0.7, 0.93, 0.95], [0.5, 0.8, 0.92, 0.95], [0.5, 0.74, 0.78, 0.8])
+    advice = history.stopping_advice(ready, STOP)
     assert advice["settled"] and advice["advice"].startswith(history.SETTLED)
+    expected = "the next 100 labels are expected to add 4 [1, 9] objects of interest"
+    assert expected in advice["advice"]
+
+
+STILL = [np.nan, 0.95, 0.95, 0.96]
 
 
 @pytest.mark.parametrize(
-    ("overlaps", "precisions", "widths", "why"),
+    ("overlaps", "precisions", "completeness", "width", "why"),
     [
-        ([np.nan, 0.95, 0.7, 0.96], [0.8, 0.8, 0.8, 0.8], [0.2] * 4, "candidate list moved"),
-        ([np.nan, 0.95, 0.95, 0.96], [0.6, 0.7, 0.8, 0.8], [0.2] * 4, "precision moved by 0.10"),
-        ([np.nan, 0.95, 0.95, 0.96], [0.8, 0.8, 0.8, 0.8], [0.2, 0.2, 0.2, 0.4], "0.40 wide"),
-        ([np.nan, 0.95, 0.95, 0.96], [0.8, np.nan, 0.8, 0.8], [0.2] * 4, "not measured"),
-        ([np.nan, 0.99], [0.8, 0.8], [0.1, 0.1], "3 needed"),
+        ([np.nan, 0.95, 0.7, 0.96], [0.95] * 4, [0.8] * 4, 0.2, "candidate list moved"),
+        (STILL, [0.95, 0.9, 0.85, 0.85], [0.8] * 4, 0.2, "precision 0.85 is below 0.90"),
+        (STILL, [0.95] * 4, [0.5, 0.6, 0.7, 0.85], 0.2, "completeness is still rising"),
+        (STILL, [0.95] * 4, [0.8] * 4, 0.4, "interval is 0.40 wide"),
+        (STILL, [0.95, np.nan, 0.95, np.nan], [0.8] * 4, 0.2, "precision not measurable yet"),
+        ([np.nan, 0.99], [0.95] * 2, [0.8] * 2, 0.1, "3 needed"),
     ],
 )
-def test_the_stopping_rule_says_go_on_and_why(overlaps, precisions, widths, why):
-    advice = history.stopping_advice(made_history(overlaps, precisions, widths), STOP)
+def test_the_stopping_rule_says_go_on_and_why(overlaps, precisions, completeness, width, why):
+    made = made_history(overlaps, precisions, completeness, width)
+    advice = history.stopping_advice(made, STOP)
     assert not advice["settled"]
     assert advice["advice"].startswith(history.GO_ON) and why in advice["advice"]
 
@@ -126,7 +144,7 @@ def test_the_map_counts_every_spectrum_in_its_class(rng):
     assert (panel["image"][..., 0] == red).any(), "the rare class is drawn in its colour"
 
 
-def test_the_gallery_shows_the_top_candidates_and_every_random_one():
+def test_the_gallery_shows_the_top_candidates_and_every_sampled_one():
     found = pd.DataFrame(
         {
             "id": ["a", "b", "c", "d", "e"],
@@ -138,23 +156,24 @@ def test_the_gallery_shows_the_top_candidates_and_every_random_one():
     batch = pd.DataFrame(
         {
             "id": ["x", "c", "y"],
-            "reason": ["uncertain", "random", "random"],
+            "reason": ["uncertain", "estimate", "estimate"],
             "predicted": ["other", "single_peak", "double_peak"],
             "probability": [0.4, 0.7, 0.55],
         }
     )
     given = pd.DataFrame({"id": ["c", "y", "x"], "label": ["single_peak", "other", "other"]})
     rows = gallery.candidate_rows(found, batch, given, top=2)
-    assert rows["id"].tolist() == ["e", "b", "c", "y"], "confirmed ones are not candidates to check"
-    assert rows["group"].tolist() == [gallery.TOP] * 2 + [gallery.RANDOM_SAMPLE] * 2
-    assert rows["answer"].tolist() == ["", "", "single_peak", "other"]
+    # confirmed ones are not candidates to check; y was drawn among the non-candidates
+    assert rows["id"].tolist() == ["e", "b", "c"]
+    assert rows["group"].tolist() == [gallery.TOP] * 2 + [gallery.SAMPLED]
+    assert rows["answer"].tolist() == ["", "", "single_peak"]
 
 
 def test_each_gallery_cell_is_titled_with_its_spectrum_and_answer():
     rows = pd.DataFrame(
         {
             "id": ["a", "b"],
-            "group": [gallery.TOP, gallery.RANDOM_SAMPLE],
+            "group": [gallery.TOP, gallery.SAMPLED],
             "predicted": ["single_peak", "double_peak"],
             "probability": [0.91, 0.62],
             "answer": ["", "other"],
@@ -165,7 +184,7 @@ def test_each_gallery_cell_is_titled_with_its_spectrum_and_answer():
     titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
     assert titles == [
         "a (top)\npredicted single_peak (probability 0.91)\nanswer: not asked",
-        "b (random sample)\npredicted double_peak (probability 0.62)\nanswer: other",
+        "b (estimate sample)\npredicted double_peak (probability 0.62)\nanswer: other",
     ]
     assert len(figure.axes) == 4, "a window and a whole spectrum each"
     texts = [t.get_text() for ax in figure.axes for t in ax.texts]

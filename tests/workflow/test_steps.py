@@ -42,7 +42,7 @@ TINY = [
     "model.architecture=slim",
     "model.epochs=2",
     "query.batch_size=10",
-    "query.random_sample_size=5",
+    "query.estimate_sample=16",
     "query.discovery.sources=[typical, prior]",
     "query.discovery.prior={feature: ew, line: halpha, order: ascending}",
 ]
@@ -125,13 +125,14 @@ def test_a_classification_iteration_as_functions(tmp_path):
         labels=it / "labels.parquet",
         training_set=it / "set.parquet",
         predictions=it / "predictions.parquet",
-        candidates=it / "candidates.parquet",
+        query=it / "query.parquet",
         out=it / "performance.json",
         settings=of("evaluate"),
         training_report=it / "training.json",
         truth=survey / "truth.parquet",
     )
     assert performance["training_set_size"] == 60 and "truth" in performance
+    assert performance["catalogue"]["sample"]["size"] == 16
     record = write_record(
         iteration=0,
         config=cfg.resolve({"query": {"seed": 5}}),

@@ -18,8 +18,19 @@ from alspec.explorer.tables import load
 from alspec.layout import REPORT_FILES
 from alspec.learning.fitting import checkpoint_name
 from alspec.pool.store import open_pool
+from alspec.query.batch import candidates
 
-from conftest import BIN, CHROMIUM, CHROMIUM_FLAGS, REPO, SCREENSHOTS, TINY, project, snakemake
+from conftest import (
+    BIN,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    INTEREST,
+    REPO,
+    SCREENSHOTS,
+    TINY,
+    project,
+    snakemake,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -57,8 +68,11 @@ def test_answers_become_the_next_training_set(workdir):
     query = read(workdir, 1, "query.parquet")
     assert not set(query["id"]) & set(second["id"]), "nothing is asked twice"
     sources = {"anomaly", "typical", "prior"}  # discovery, while a class is scarce
-    assert set(query["reason"]) <= {"uncertain", "random", *sources}
+    assert set(query["reason"]) <= {"uncertain", "estimate", *sources}
     assert query["reason"].isin({"uncertain", *sources}).sum() == 25
+    drawn = query.loc[query["reason"] == "estimate"]
+    assert len(drawn) == 16 and drawn["inclusion"].between(0, 1, inclusive="right").all()
+    assert drawn["stratum"].notna().all(), "each draw records its stratum and weight"
 
 
 def test_predictions_cover_the_pool(workdir):
@@ -76,9 +90,15 @@ def test_the_default_target_evaluates_every_iteration_then_does_nothing(tiny_run
     for n in (0, 1):
         report = yaml.safe_load((workdir / f"results/iterations/{n}/performance.json").read_text())
         assert report["iteration"] == n
-        estimate = report["candidate_precision"]
-        assert estimate["sample_size"] <= 5
+        catalogue = report["catalogue"]
+        assert catalogue["sample"]["size"] == 16
+        assert catalogue["size"] == catalogue["answered"] + catalogue["predicted"]
+        for name in ("precision", "completeness"):
+            estimate = catalogue[name]
+            assert (estimate["estimate"] is None) == (estimate["interval"] is None)
+            assert estimate["estimate"] is not None or estimate["why"]
         assert set(report["truth"]["per_class"]) == {"other", "single_peak", "double_peak"}
+        assert 0 <= report["truth"]["catalogue"]["completeness"] <= 1
         resolved = yaml.safe_load((workdir / f"results/iterations/{n}/config.yaml").read_text())
         assert resolved["model"]["architecture"] == "slim"
         assert resolved["model"]["learning_rate"] == 0.001, "defaults are filled in"
@@ -89,6 +109,13 @@ def test_the_default_target_evaluates_every_iteration_then_does_nothing(tiny_run
         if f1 is None:  # no emitter in the validation split: the F1 would say nothing
             assert report["not_measurable"]
     assert "iteration 1:" in run.stdout + run.stderr, "evaluate prints its summary"
+    samples = [
+        json.loads((workdir / f"results/iterations/{n}/performance.json").read_text())["catalogue"][
+            "objects_of_interest"
+        ]["samples"]
+        for n in (0, 1)
+    ]
+    assert samples[1][: len(samples[0])] == samples[0], "iteration 1 averages with 0's"
     again = snakemake(workdir, "--dry-run")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
 
@@ -133,9 +160,12 @@ def test_each_iteration_has_its_figures_drawn_from_its_files(workdir):
         record = json.loads((workdir / f"results/iterations/{n}/performance.json").read_text())
         point = curve.iloc[n]
         assert point["labels"] == record["training_set_size"]
-        assert point["candidates"] == record["candidates"]
-        estimate = record["candidate_precision"]["precision"]
-        assert np.isnan(point["precision"]) if estimate is None else point["precision"] == estimate
+        assert point["catalogue"] == record["catalogue"]["size"]
+        for name in ("precision", "completeness"):
+            estimate = record["catalogue"][name]["estimate"]
+            assert np.isnan(point[name]) if estimate is None else point[name] == estimate
+        truth = record["truth"]["catalogue"]["completeness"]
+        assert point["truth_completeness"] == pytest.approx(truth)
         assert point["truth_f1"] == pytest.approx(record["truth"]["interest_f1"])
         known = pd.concat(
             [read(workdir, n, "training_set.parquet"), read(workdir, n, "labels.parquet")]
@@ -160,8 +190,9 @@ def test_the_gallery_and_the_batch_show_exactly_what_they_say(workdir):
         assert shown.loc[shown["group"] == "top", "id"].tolist() == best["id"].tolist()
         query = read(workdir, n, "query.parquet")
         answers = read(workdir, n, "labels.parquet").set_index("id")["label"]
-        sample = shown.loc[shown["group"] == "random sample"]
-        assert sample["id"].tolist() == query.loc[query["reason"] == "random", "id"].tolist()
+        sample = shown.loc[shown["group"] == "estimate sample"]
+        drawn = query.loc[(query["reason"] == "estimate") & query["id"].isin(set(found["id"]))]
+        assert sample["id"].tolist() == drawn["id"].tolist()
         assert (sample["answer"] == answers.loc[sample["id"]].to_numpy()).all()
     batch = report_data(workdir, 1, "batch.csv")
     assert batch["id"].tolist() == query["id"].tolist()
@@ -177,8 +208,13 @@ def test_the_session_hands_over_its_last_catalogue_and_answers_sql(workdir):
     last = results / "iterations" / "1" / "catalogue" / "candidates.csv"
     handed = pd.read_csv(results / "catalogue" / "candidates.csv", dtype={"id": str})
     assert handed.equals(pd.read_csv(last, dtype={"id": str}))
-    found = read(workdir, 1, "candidates.parquet")
-    assert sorted(handed["id"]) == sorted(found["id"]) and (handed["iteration"] == 1).all()
+    # once the batch is answered: the answered emitters and the unanswered predicted ones
+    answers = pd.concat([read(workdir, 1, name) for name in ("training_set.parquet",
+                                                              "labels.parquet")])  # fmt: skip
+    members = candidates(read(workdir, 1, "predictions.parquet"), answers, INTEREST)
+    assert sorted(handed["id"]) == sorted(members["id"]) and (handed["iteration"] == 1).all()
+    record = json.loads((results / "iterations/1/performance.json").read_text())
+    assert record["catalogue"]["size"] == len(handed), "the estimates are of what is handed over"
     table = votable.parse_single_table(results / "catalogue" / "candidates.vot", verify="exception")
     assert {f.ucd for f in table.fields} >= {"pos.eq.ra;meta.main", "stat.probability"}
 
@@ -310,7 +346,7 @@ def test_a_scikit_learn_committee_with_a_held_out_set_and_parallel_inference(tmp
             "strategy": "vote_entropy",
             "committee": {"models": ["random_forest", "knn"]},
             "batch_size": 25,
-            "random_sample_size": 5,
+            "estimate_sample": 16,
             "pool_sample_size": 10,
         },
         "features": {"map": {"method": "none"}, "pca": {"components": 5}},
@@ -471,7 +507,7 @@ def test_discovery_finds_the_rare_class_where_entropy_alone_cannot(tmp_path):
         "features": {"map": {"method": "none"}, "pca": {"components": 5}},
         "query": {
             "batch_size": 30,
-            "random_sample_size": 5,
+            "estimate_sample": 16,
             "discovery": {"min_examples": 3},
         },
     }
@@ -495,7 +531,7 @@ def test_discovery_finds_the_rare_class_where_entropy_alone_cannot(tmp_path):
     assert "not measurable yet" in run.stdout + run.stderr
     second = read(tmp_path, 1, "query.parquet")
     log = (tmp_path / "results/logs/query/1.log").read_text()
-    assert "discovery: scarcity" in log and set(second["reason"]) - {"random"}
+    assert "discovery: scarcity" in log and set(second["reason"]) - {"estimate"}
 
 
 def test_a_warm_start_trains_each_iteration_from_the_one_before(tmp_path):

@@ -194,6 +194,12 @@ def training_set_inputs(wildcards):
     return [f"{COLD_START}/{ANSWERS}"]
 
 
+def previous_performance(wildcards):
+    """Iteration n's estimates average the pool's objects of interest with n-1's."""
+    n = int(wildcards.n)
+    return {"previous": f"{ITERATIONS}/{n - 1}/{PERFORMANCE}"} if n > 0 else {}
+
+
 def warm_start_input(wildcards):
     """With model.warm_start, iteration n's CNN starts from iteration n-1's model."""
     n = int(wildcards.n)

@@ -34,16 +34,20 @@ else:
         input:
             unpack(truth_input("evaluation")),
             unpack(held_out_input),
+            unpack(previous_performance),
             labels=f"{ITERATION}/{ANSWERS}",
             training_report=f"{ITERATION}/{TRAINING_REPORT}",
             training_set=f"{ITERATION}/{TRAINING_SET}",
             predictions=f"{ITERATION}/{PREDICTIONS}",
-            candidates=f"{ITERATION}/{CANDIDATES}",
+            query=f"{ITERATION}/{QUERY}",
         output:
             f"{ITERATION}/{PERFORMANCE}",
         params:
             truth=truth_option,
             held_out=held_out_option,
+            previous=lambda wildcards, input: (
+                f"--previous {input.previous}" if "previous" in input.keys() else ""
+            ),
             settings=step_settings("evaluate"),
         log:
             log_file("evaluate", "{n}"),
@@ -54,8 +58,9 @@ else:
         shell:
             "alspec evaluate --iteration {wildcards.n} --labels {input.labels}"
             " --training-set {input.training_set} --predictions {input.predictions}"
-            " --candidates {input.candidates} --training-report {input.training_report}"
-            " {params.truth} {params.held_out} --out {output} --settings {params.settings:q}"
+            " --query {input.query} --training-report {input.training_report}"
+            " {params.truth} {params.held_out} {params.previous} --out {output}"
+            " --settings {params.settings:q}"
             " 2>&1 | tee {log}"
 
 

@@ -21,17 +21,22 @@ def _evaluate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels", type=Path, required=True, help="the oracle's answers to this batch")
     p.add_argument("--training-set", type=Path, required=True)
     p.add_argument("--predictions", type=Path, required=True)
-    p.add_argument("--candidates", type=Path, required=True)
+    p.add_argument(
+        "--query", type=Path, required=True, help="this batch, with its estimate sample's draws"
+    )
     p.add_argument("--truth", type=Path, help="optional truth table to score predictions against")
     held_out_option(p)
     p.add_argument("--training-report", type=Path, help="the train step's report (validation F1)")
+    p.add_argument(
+        "--previous", type=Path, help="the iteration before's report: its estimates so far"
+    )
     p.add_argument("--out", type=Path, required=True)
     settings_options(p, "evaluate")
 
 
 @command(
     "evaluate",
-    "estimate the candidates' precision; score against a truth if known",
+    "estimate the catalogue's precision and completeness; score against a truth if known",
     _evaluate_options,
 )
 def run_evaluate(args: argparse.Namespace) -> None:

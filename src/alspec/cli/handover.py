@@ -24,16 +24,19 @@ def _catalogue_options(p: argparse.ArgumentParser) -> None:
 
 
 @command(
-    "catalogue", "write the candidates as VOTable, FITS and CSV, cross-matched", _catalogue_options
+    "catalogue", "write the catalogue as VOTable, FITS and CSV, cross-matched", _catalogue_options
 )
 def run_catalogue(args: argparse.Namespace) -> None:
     from alspec.handover.steps import catalogue
 
     info = call_step(catalogue, args)
     new = "" if info["new_candidates"] is None else f", {info['new_candidates']} new"
-    error = info["estimated_error"]
-    estimate = "" if error is None else f", estimated error {error:.1%}"
-    print(f"catalogue: {info['candidates']} candidates{new}{estimate} in {args.out}")
+    estimates = "".join(
+        f", {name} {info[name]:.2f} [{info[f'{name}_low']:.2f}, {info[f'{name}_high']:.2f}]"
+        for name in ("precision", "completeness")
+        if info[name] is not None
+    )
+    print(f"catalogue: {info['candidates']} objects{new}{estimates} in {args.out}")
 
 
 def _samp_options(p: argparse.ArgumentParser) -> None:

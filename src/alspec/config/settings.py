@@ -66,10 +66,10 @@ READS: dict[str, tuple[str, ...]] = {
     ),
     "query": (
         "classes", "classes_of_interest", "query.strategy", "query.batch_size",
-        "query.random_sample_size", "query.pool_sample_size", "query.seed", "query.diversity",
+        "query.estimate_sample", "query.pool_sample_size", "query.seed", "query.diversity",
         "query.discovery",
     ),
-    "catalogue": ("catalogue", "crossmatch"),
+    "catalogue": ("classes_of_interest", "catalogue", "crossmatch"),
     "report": (
         "mode", "classes", "classes_of_interest", "query.strategy", "query.seed", "report",
         "anomaly.relevance.maximum",

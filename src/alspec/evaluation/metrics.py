@@ -9,7 +9,7 @@ import pandas as pd
 from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix, f1_score, precision_score, recall_score
 
-from alspec.vocabulary import CANDIDATE_SAMPLE, POOL_SAMPLE, UNSURE
+from alspec.vocabulary import POOL_SAMPLE, UNSURE
 
 
 def binomial_interval(successes: int, trials: int, confidence: float) -> tuple[float, float]:
@@ -18,30 +18,6 @@ def binomial_interval(successes: int, trials: int, confidence: float) -> tuple[f
         return 0.0, 1.0
     interval = binomtest(successes, trials).proportion_ci(confidence, method="exact")
     return float(interval.low), float(interval.high)
-
-
-def candidate_precision(
-    labels: pd.DataFrame, classes_of_interest: Sequence[str], confidence: float
-) -> dict[str, object]:
-    """Precision of the candidates from the random sample of them the oracle labelled (FR12).
-
-    Its complement is the estimated error of the candidate list (seed 002). "unsure"
-    answers are left out. `agreement` is the share whose label equals the predicted class.
-    """
-    sample = labels.loc[(labels["reason"] == CANDIDATE_SAMPLE) & (labels["label"] != UNSURE)]
-    n = len(sample)
-    hits = int(sample["label"].isin(set(classes_of_interest)).sum())
-    agree = int((sample["label"] == sample["predicted"]).sum())
-    low, high = binomial_interval(hits, n, confidence)
-    return {
-        "sample_size": n,
-        "precision": hits / n if n else None,
-        "precision_interval": [low, high],
-        "estimated_error": 1 - hits / n if n else None,
-        "agreement": agree / n if n else None,
-        "agreement_interval": list(binomial_interval(agree, n, confidence)),
-        "confidence": confidence,
-    }
 
 
 def picks_by_reason(labels: pd.DataFrame, classes_of_interest: Sequence[str]) -> dict[str, dict]:
@@ -128,4 +104,26 @@ def truth_scores(
             "classes": list(classes),
             "counts": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
         },
+    }
+
+
+def catalogue_truth(
+    members: pd.DataFrame,
+    truth: pd.DataFrame,
+    pool: pd.Series,
+    classes_of_interest: Sequence[str],
+) -> dict[str, float]:
+    """The catalogue's (`members`: `id`) true precision, completeness over the `pool`'s
+    ids and F1, against a `truth` table (`id`, `label`): what its estimates estimate."""
+    interesting = set(truth.loc[truth["label"].isin(set(classes_of_interest)), "id"])
+    in_pool = interesting & set(pool)
+    hits = len(set(members["id"]) & in_pool)
+    precision = hits / len(members) if len(members) else 0.0
+    completeness = hits / len(in_pool) if in_pool else 0.0
+    total = precision + completeness
+    return {
+        "precision": precision,
+        "completeness": completeness,
+        "f1": 2 * precision * completeness / total if total else 0.0,
+        "objects_of_interest": len(in_pool),
     }

@@ -11,8 +11,9 @@ from typing import Any
 import pandas as pd
 
 from alspec.config.schema import resolve
+from alspec.evaluation.estimates import catalogue_quality
 from alspec.evaluation.metrics import (
-    candidate_precision,
+    catalogue_truth,
     picks_by_reason,
     pool_estimate,
     scarce_classes,
@@ -21,7 +22,8 @@ from alspec.evaluation.metrics import (
 from alspec.evaluation.provenance import record
 from alspec.evaluation.ranking import class_ranking_scores
 from alspec.io import read_json, read_table, write_json
-from alspec.vocabulary import PREDICTED, UNSURE
+from alspec.query.batch import candidates
+from alspec.vocabulary import INTEREST, UNSURE, interest_probability
 
 
 def evaluate(
@@ -30,48 +32,90 @@ def evaluate(
     labels: str | Path,
     training_set: str | Path,
     predictions: str | Path,
-    candidates: str | Path,
+    query: str | Path,
     out: Path,
     settings: Mapping[str, Any],
     training_report: str | Path | None = None,
     truth: str | Path | None = None,
     held_out: str | Path | None = None,
+    previous: str | Path | None = None,
 ) -> dict[str, Any]:
-    """The evaluate step: the candidates' precision estimated from this batch's random
-    sample (FR12, at evaluation.confidence), the pool sample's estimate (FR13), what each
-    source of the batch found, the scarce classes of interest (fewer labels than
-    query.discovery.min_examples), the validation F1, and the scores against a `truth`
-    table and the `held_out` set where there are such. Writes and returns the report."""
+    """The evaluate step: the catalogue once the batch (`query`) is answered (`labels`),
+    its precision and completeness with intervals from the estimate sample and the
+    `previous` report's (FR12, alspec.evaluation.estimates), the pool sample's estimate
+    (FR13), what each source of the batch found, the scarce classes of interest, the
+    validation F1, the scores against a `truth` and the `held_out` set. Writes it."""
     classes, interest = settings["classes"], settings["classes_of_interest"]
     confidence = settings["evaluation"]["confidence"]
     answers = read_table(labels, required=("id", "label", "reason", "predicted"))
-    found = read_table(candidates)
     trained_on = read_table(training_set, required=("id", "label"))
+    predicted = read_table(predictions, required=("id", "predicted", "probability"))
+    predicted[INTEREST] = interest_probability(predicted, interest)
+    kept_out = read_table(held_out, required=("id", "label")) if held_out else None
     labelled = pd.concat([trained_on["label"], answers["label"]], ignore_index=True)
-    min_examples = settings["query"]["discovery"]["min_examples"]
+    held = set(kept_out["id"]) if kept_out is not None else set()
+    members = candidates(predicted, pd.concat([trained_on, answers]), interest, held)
     report = {
         "iteration": iteration,
         "training_set_size": len(trained_on),
-        "candidates": len(found),
-        "candidates_predicted": int((found["source"] == PREDICTED).sum()),
-        "candidate_precision": candidate_precision(answers, interest, confidence),
+        "catalogue": catalogue_quality(
+            predicted,
+            members=members,
+            before=trained_on,
+            held_out=held,
+            batch=read_table(query, required=("id", "reason", "stratum", "inclusion")),
+            answers=answers,
+            classes_of_interest=interest,
+            confidence=confidence,
+            earlier=earlier_samples(previous),
+            source=str(query),
+        ),
         "pool_sample": pool_estimate(answers, interest, confidence),
         "batch": picks_by_reason(answers, interest),
-        "scarce": scarce_classes(labelled, interest, min_examples),
+        "scarce": scarce_classes(
+            labelled, interest, settings["query"]["discovery"]["min_examples"]
+        ),
     }
     if training_report:
         training = read_json(training_report)
         report["validation_f1"] = training["validation_f1"]
         if training.get("not_measurable"):
             report["not_measurable"] = training["not_measurable"]
-    known = {key: path for key, path in (("truth", truth), ("held_out", held_out)) if path}
-    predicted = read_table(predictions, required=("id", "predicted")) if known else None
-    for key, path in known.items():
-        report[key] = truth_scores(
-            predicted, read_table(path, required=("id", "label")), classes, interest
-        )
+    report |= scores_against_truth(predicted, members, truth, kept_out, classes, interest)
     write_json(report, out)
     return report
+
+
+def scores_against_truth(
+    predicted: pd.DataFrame,
+    members: pd.DataFrame,
+    truth: str | Path | None,
+    kept_out: pd.DataFrame | None,
+    classes: list[str],
+    interest: list[str],
+) -> dict[str, Any]:
+    """The predictions scored against a `truth` table and the held-out set where there
+    are such; against the truth also the catalogue (`members`), over the pool less the
+    held-out set: what its estimates estimate."""
+    scored = {"truth": read_table(truth, required=("id", "label")) if truth else None}
+    scores = {
+        key: truth_scores(predicted, table, classes, interest)
+        for key, table in (scored | {"held_out": kept_out}).items()
+        if table is not None
+    }
+    if truth:
+        held = set(kept_out["id"]) if kept_out is not None else set()
+        pool = predicted.loc[~predicted["id"].isin(held), "id"]
+        scores["truth"]["catalogue"] = catalogue_truth(members, scored["truth"], pool, interest)
+    return scores
+
+
+def earlier_samples(previous: str | Path | None) -> list[dict[str, float]]:
+    """The estimates of the pool's objects of interest made so far, from the previous
+    iteration's report (none before the first)."""
+    if previous is None:
+        return []
+    return read_json(previous)["catalogue"]["objects_of_interest"]["samples"]
 
 
 def evaluate_ranking(

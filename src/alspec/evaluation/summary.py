@@ -8,15 +8,14 @@ def summary_line(report: dict) -> str:
     """One line per iteration: the numbers an astronomer watches."""
     if report.get("mode") == "anomaly":
         return anomaly_summary_line(report)
-    estimate = report["candidate_precision"]
-    line = f"iteration {report['iteration']}: {report['training_set_size']} labels, "
-    line += f"{report['candidates']} candidates"
-    if estimate["precision"] is not None:
-        low, high = estimate["precision_interval"]
-        line += (
-            f", precision {estimate['precision']:.2f} "
-            f"[{low:.2f}, {high:.2f}] from {estimate['sample_size']} random candidates"
-        )
+    catalogue = report["catalogue"]
+    line = f"iteration {report['iteration']}: {report['training_set_size']} labels; "
+    line += (
+        f"catalogue of {catalogue['size']} ({catalogue['answered']} answered,"
+        f" {catalogue['predicted']} predicted): {estimate_text(catalogue, 'precision')},"
+        f" {estimate_text(catalogue, 'completeness')}"
+        f" from an estimate sample of {catalogue['sample']['size']}"
+    )
     if "validation_f1" in report:
         line += f"; {validation_f1_text(report)}"
     if report.get("scarce"):
@@ -33,6 +32,15 @@ def summary_line(report: dict) -> str:
             f1 = ", ".join(f"{c} {scores['per_class'][c]['f1']:.2f}" for c in scores["interest"])
             line += f"; F1 on {against}: {f1}"
     return line
+
+
+def estimate_text(catalogue: dict, name: str) -> str:
+    """ "precision 0.97 [0.93, 1.00]", or why it is not measurable yet."""
+    estimate = catalogue[name]
+    if estimate["estimate"] is None:
+        return f"{name} not measurable yet ({estimate['why']})"
+    low, high = estimate["interval"]
+    return f"{name} {estimate['estimate']:.2f} [{low:.2f}, {high:.2f}]"
 
 
 def anomaly_summary_line(report: dict) -> str:

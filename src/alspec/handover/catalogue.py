@@ -2,8 +2,9 @@
 
 Every candidate with its position, the predicted class and calibrated probability, the
 oracle's answer where there is one and the catalogue metadata chosen in config, as a
-VOTable (units, UCDs, the candidate list's estimated precision and the provenance as
-INFO elements), a FITS binary table (the same as header keywords) and CSV. Config
+VOTable (units, UCDs, the catalogue's estimated precision and completeness with their
+intervals and the provenance as INFO elements), a FITS binary table (the same as header
+keywords) and CSV. Config
 `crossmatch` names catalogues of the user's (known objects, an earlier session's list):
 each candidate gets the id and separation of its nearest match within the radius in
 each, and the catalogue says how many candidates are new (alspec.handover.crossmatch).
@@ -25,6 +26,7 @@ from astropy.io.votable.tree import Info
 from astropy.table import Table
 
 from alspec.errors import ConfigError
+from alspec.evaluation.estimates import NOT_MEASURABLE
 from alspec.io import atomic_output
 from alspec.layout import CATALOGUE_FILES
 
@@ -83,19 +85,23 @@ def candidate_table(
     return table[columns].reset_index(drop=True)
 
 
-def precision_info(performance: Mapping[str, Any]) -> dict[str, Any]:
-    """The candidate list's estimated precision (seed 002's "estimated error" is its
-    complement) with its interval, from the iteration's performance record."""
-    estimate = performance["candidate_precision"]
-    low, high = estimate["precision_interval"]
-    measured = estimate["precision"] is not None
-    return {
-        "precision": estimate["precision"] if measured else None,
-        "precision_low": low if measured else None,
-        "precision_high": high if measured else None,
-        "estimated_error": estimate["estimated_error"] if measured else None,
-        "confidence": estimate["confidence"],
-        "precision_sample": estimate["sample_size"],
+def estimate_info(performance: Mapping[str, Any]) -> dict[str, Any]:
+    """The catalogue's estimated precision (seed 002's "estimated error" is its
+    complement) and completeness with their intervals, from the iteration's performance
+    record; None where not measurable yet."""
+    catalogue = performance["catalogue"]
+    info: dict[str, Any] = {}
+    for name in ("precision", "completeness"):
+        estimate = catalogue[name]
+        low, high = estimate["interval"] or (None, None)
+        info |= {name: estimate["estimate"], f"{name}_low": low, f"{name}_high": high}
+        if estimate["estimate"] is None:
+            info[f"{name}_note"] = f"{NOT_MEASURABLE}: {estimate['why']}"
+    precision = catalogue["precision"]["estimate"]
+    return info | {
+        "estimated_error": None if precision is None else 1 - precision,
+        "confidence": catalogue["confidence"],
+        "estimate_sample": catalogue["sample"]["size"],
     }
 
 
@@ -146,15 +152,20 @@ def write_votable(table, info: Mapping[str, Any], path: Path) -> None:
 
 # The metadata as FITS header keywords (8 characters) with their comments.
 FITS_KEYWORDS = {
-    "iteration": ("ITERATN", "the iteration whose candidates these are"),
-    "candidates": ("NCANDS", "candidates in the table"),
+    "iteration": ("ITERATN", "the iteration whose catalogue this is"),
+    "candidates": ("NCANDS", "objects in the catalogue, answered or predicted"),
     "new_candidates": ("NNEW", "candidates matched in no cross-match catalogue"),
-    "precision": ("PRECISN", "estimated precision of the candidate list"),
-    "precision_low": ("PREC_LO", "lower bound of its Clopper-Pearson interval"),
-    "precision_high": ("PREC_HI", "upper bound of its Clopper-Pearson interval"),
+    "precision": ("PRECISN", "estimated precision of the catalogue"),
+    "precision_low": ("PREC_LO", "lower bound of its interval"),
+    "precision_high": ("PREC_HI", "upper bound of its interval"),
+    "precision_note": ("PREC_NB", "why the precision is not given"),
+    "completeness": ("COMPLETE", "estimated completeness of the catalogue"),
+    "completeness_low": ("COMP_LO", "lower bound of its interval"),
+    "completeness_high": ("COMP_HI", "upper bound of its interval"),
+    "completeness_note": ("COMP_NB", "why the completeness is not given"),
     "estimated_error": ("EST_ERR", "1 - precision (seed 002's estimated error)"),
-    "confidence": ("CONFLEV", "confidence level of the interval"),
-    "precision_sample": ("PREC_N", "random candidates labelled for the estimate"),
+    "confidence": ("CONFLEV", "confidence level of the intervals"),
+    "estimate_sample": ("EST_N", "spectra drawn and asked for the estimates"),
     "git_commit": ("GITCOMMT", "workflow git commit"),
 }
 
@@ -169,6 +180,9 @@ def write_fits(table, info: Mapping[str, Any], path: Path) -> None:
             continue
         if key == "config_sha256":  # 64 hex digits fill the card: no room for a comment
             hdu.header["CONFSHA"] = value.removeprefix("sha256:")
+            continue
+        if key.endswith("_note"):  # a sentence: too long for a comment beside it
+            hdu.header[FITS_KEYWORDS[key][0]] = value
             continue
         if key in FITS_KEYWORDS:
             keyword, comment = FITS_KEYWORDS[key]

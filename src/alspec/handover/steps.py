@@ -18,7 +18,7 @@ from alspec.evaluation.provenance import config_checksum
 from alspec.handover.catalogue import (
     as_astropy,
     candidate_table,
-    precision_info,
+    estimate_info,
     write_fits,
     write_votable,
 )
@@ -26,6 +26,8 @@ from alspec.handover.crossmatch import crossmatch
 from alspec.handover.samp import point_at, position_of, send_table
 from alspec.handover.sql import views
 from alspec.io import atomic_output, read_json, read_table
+from alspec.query.batch import candidates as handed_over
+from alspec.vocabulary import PREDICTED
 
 logger = logging.getLogger(__name__)
 
@@ -41,22 +43,26 @@ def catalogue(
     out: Path,
     settings: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The catalogue step: iteration `iteration`'s candidates as `out`/candidates.vot,
+    """The catalogue step: iteration `iteration`'s catalogue, once its batch is answered
+    (every spectrum of the `answers` whose latest answer is a class of interest, and the
+    `candidates` the model predicted that are still unanswered), as `out`/candidates.vot,
     .fits and .csv, cross-matched with config `crossmatch`'s catalogues; the estimated
-    precision and the provenance (git commit, checksum of the iteration's config) in
-    their metadata. Returns the metadata and the counts."""
+    precision and completeness and the provenance (git commit, checksum of the
+    iteration's config) in their metadata. Returns the metadata and the counts."""
     chosen = settings["catalogue"]
-    listed = read_table(candidates, required=("id", "label", "probability"))
-    pool = read_table(catalog, ids=listed["id"])
+    listed = read_table(candidates, required=("id", "label", "probability", "source"))
     known = pd.concat([read_table(a, required=("id", "label")) for a in answers])
-    table = candidate_table(listed, known, pool, metadata=chosen["metadata"], iteration=iteration)
+    predicted = listed.loc[listed["source"] == PREDICTED].rename(columns={"label": "predicted"})
+    members = handed_over(predicted, known, settings["classes_of_interest"])
+    pool = read_table(catalog, ids=members["id"])
+    table = candidate_table(members, known, pool, metadata=chosen["metadata"], iteration=iteration)
     table, matched = crossmatch(table, settings["crossmatch"])
     record = read_json(provenance)
     info = {
         "iteration": iteration,
         "candidates": len(table),
         "new_candidates": int(table["new"].sum()) if "new" in table else None,
-        **precision_info(read_json(performance)),
+        **estimate_info(read_json(performance)),
         "git_commit": (record.get("git") or {}).get("commit"),
         "config_sha256": config_checksum(record["config"]) if "config" in record else None,
         **{f"matched_{name}": n for name, n in matched.items()},

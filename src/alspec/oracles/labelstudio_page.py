@@ -22,9 +22,9 @@ from alspec.pool.formats import plain_value
 from alspec.pool.ingest import BOOKKEEPING
 from alspec.pool.store import open_pool, select
 from alspec.vocabulary import (
-    CANDIDATE_SAMPLE,
     COLD_START,
     DISCOVERY_SOURCES,
+    ESTIMATE_SAMPLE,
     POOL_SAMPLE,
     TOP_RANKED,
     UNCERTAIN,
@@ -36,7 +36,7 @@ LABEL_FROM, COMMENT_FROM, SPECTRUM_TO, WHOLE_TO = "label", "comment", "window", 
 
 PURPOSES = {
     UNCERTAIN: "the model is unsure",
-    CANDIDATE_SAMPLE: "performance estimate: a random candidate",
+    ESTIMATE_SAMPLE: "performance estimate: drawn at random, more often where it is unsure",
     POOL_SAMPLE: "performance estimate: a random spectrum of the pool",
     COLD_START: "first batch: a random spectrum",
     TOP_RANKED: "anomaly: how relevant is it to you, from 0 (not at all) to 5 (very)?",

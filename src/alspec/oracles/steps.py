@@ -23,8 +23,11 @@ from alspec.vocabulary import BATCH_COLUMNS, answers
 
 logger = logging.getLogger(__name__)
 
-# what the oracle needs of a batch: all but the probability, which anomaly mode's lacks
-ASKED = tuple(column for column in BATCH_COLUMNS if column != "probability")
+# what the oracle needs of a batch: anomaly mode's lacks the probability and the
+# estimate sample's columns
+ASKED = tuple(
+    column for column in BATCH_COLUMNS if column not in ("probability", "stratum", "inclusion")
+)
 BACKENDS = ("simulated", "labelstudio")  # config oracle.backend
 
 

@@ -1,9 +1,9 @@
-"""Which spectra to ask the oracle about: uncertainty sampling plus a random check.
+"""Which spectra to ask the oracle about: uncertainty sampling plus a measuring sample.
 
 Each iteration asks the k spectra with the highest score of the query strategy
-(entropy by default, FR11; see alspec.query.strategies), a random sample of the candidates,
-the spectra predicted in a class of interest, whose answers estimate how reliable the
-candidates are (FR12), and optionally a random sample of the whole pool (FR13).
+(entropy by default, FR11; see alspec.query.strategies), a stratified random sample of
+the rest whose answers measure the catalogue's precision and completeness (FR12,
+alspec.query.sampling), and optionally a random sample of the whole pool (FR13).
 """
 
 from __future__ import annotations
@@ -15,16 +15,19 @@ import numpy as np
 import pandas as pd
 
 from alspec.errors import InputError
+from alspec.query.sampling import draw, population
 from alspec.query.strategies import COMMITTEE, diverse, scores
 from alspec.vocabulary import (
     BATCH_COLUMNS,
-    CANDIDATE_SAMPLE,
     COLD_START,
     CONFIRMED,
+    ESTIMATE_SAMPLE,
+    INTEREST,
     POOL_SAMPLE,
     PREDICTED,
     REQUESTED,
     UNCERTAIN,
+    UNSURE,
     probability_columns,
 )
 
@@ -63,46 +66,67 @@ def select_batch(
     exclude: Collection[str],
     classes_of_interest: Collection[str],
     batch_size: int,
-    random_sample_size: int,
+    estimate_sample_size: int,
     rng: np.random.Generator,
     pick: Pick = top_scores,
     pool_sample_size: int = 0,
     requested: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """The query batch: `id`, `score`, `reason`, `predicted`, `probability`, from
-    `predictions` with a `score` column (the query strategy's, higher asked first).
+    """The query batch (BATCH_COLUMNS) from `predictions` with a `score` column (the
+    query strategy's, higher asked first) and INTEREST (the probability of a class of
+    interest).
 
-    The random sample of candidates is drawn from all unanswered candidates first, so
-    that it is an unbiased sample of what the model would hand over; the pool sample
-    from every other unanswered spectrum; `pick` then chooses `batch_size` of the rest
-    (the best scores, or a diverse set of good ones; a pick may name its rows' `reason`,
-    else they are UNCERTAIN). The spectra a user `requested` (alspec explore) come before
-    the pick, in their order and within `batch_size`, the pick filling the rest; one
-    drawn in a random sample stays there, so the samples stay unbiased. Spectra in
-    `exclude` (answered, held out) are never asked. The rows `pick` sees are shuffled, so
-    that ties in the score are broken at random (by `rng`), never by file order.
+    The spectra a user `requested` (alspec explore) come first, in their order and
+    within `batch_size`; `pick` chooses the rest of `batch_size` (the best scores, or a
+    diverse set of good ones; a pick may name its rows' `reason`, else they are
+    UNCERTAIN). The estimate sample is then drawn from every spectrum not chosen
+    (alspec.query.sampling: stratified, each draw's `stratum` and `inclusion`
+    probability recorded), so that its answers with the chosen ones' measure the whole
+    catalogue; the optional pool sample (FR13) from what is left. Spectra in `exclude`
+    (answered, held out) are never asked. The rows `pick` sees are shuffled, so that
+    ties in the score are broken at random (by `rng`), never by file order.
     """
     pool = predictions.loc[~predictions["id"].isin(set(exclude))]
-    candidates = pool.loc[pool["predicted"].isin(set(classes_of_interest))]
-    random_sample = random_rows(candidates, random_sample_size, rng)
-    rest = pool.drop(random_sample.index)
-    pool_sample = random_rows(rest, pool_sample_size, rng) if pool_sample_size else rest.iloc[:0]
-    unasked = rest.drop(pool_sample.index)
-    wanted = unasked.set_index("id", drop=False).reindex(list(dict.fromkeys(requested)))
+    wanted = pool.set_index("id", drop=False).reindex(list(dict.fromkeys(requested)))
     wanted = wanted.dropna(subset=["id"]).iloc[:batch_size]
-    unasked = unasked.loc[~unasked["id"].isin(set(wanted["id"]))]
+    unasked = pool.loc[~pool["id"].isin(set(wanted["id"]))]
     ranked = pick(unasked.iloc[rng.permutation(len(unasked))], batch_size - len(wanted))
     reasons = ranked["reason"] if "reason" in ranked else pd.Series(None, ranked.index, object)
+    rest = unasked.drop(ranked.index)
+    estimate = estimate_sample(rest, classes_of_interest, estimate_sample_size, rng)
+    rest = rest.loc[~rest["id"].isin(set(estimate["id"]))]
+    pool_sample = random_rows(rest, pool_sample_size, rng)
     batch = pd.concat(
         [
             wanted.reset_index(drop=True).assign(reason=REQUESTED),
             ranked.assign(reason=reasons.fillna(UNCERTAIN)),
-            random_sample.assign(reason=CANDIDATE_SAMPLE),
+            estimate.reset_index(drop=True).assign(reason=ESTIMATE_SAMPLE),
             pool_sample.assign(reason=POOL_SAMPLE),
         ],
         ignore_index=True,
     )
-    return batch[list(BATCH_COLUMNS)]
+    return batch.reindex(columns=list(BATCH_COLUMNS))
+
+
+def estimate_sample(
+    rest: pd.DataFrame,
+    classes_of_interest: Collection[str],
+    size: int,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """`size` rows of `rest` drawn by the estimate sample's design (alspec.query.sampling),
+    each with its `stratum` and `inclusion` probability."""
+    if not size:
+        return rest.iloc[:0].assign(stratum=None, inclusion=np.nan)
+    candidate = rest["predicted"].isin(set(classes_of_interest)).to_numpy()
+    sampled = draw(
+        population(rest["id"].to_numpy(), rest[INTEREST].to_numpy(), candidate), size, rng
+    )
+    return (
+        rest.set_index("id", drop=False)
+        .loc[sampled["id"]]
+        .assign(stratum=sampled["stratum"].to_numpy(), inclusion=sampled["inclusion"].to_numpy())
+    )
 
 
 def cold_start_batch(ids: Sequence[str]) -> pd.DataFrame:
@@ -115,7 +139,7 @@ def cold_start_batch(ids: Sequence[str]) -> pd.DataFrame:
             "predicted": None,
             "probability": np.nan,
         }
-    )
+    ).reindex(columns=list(BATCH_COLUMNS))
 
 
 def random_batch(ids: Sequence[str], size: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -156,17 +180,23 @@ def pool_scores(
 
 
 def candidates(
-    predictions: pd.DataFrame, labels: pd.DataFrame, classes_of_interest: Collection[str]
+    predictions: pd.DataFrame,
+    answers: pd.DataFrame,
+    classes_of_interest: Collection[str],
+    held_out: Collection[str] = (),
 ) -> pd.DataFrame:
-    """Spectra predicted in a class of interest and not yet answered, plus those the
-    oracle confirmed in one (seed 002): `id`, `label`, `probability`, `source`."""
-    interesting = set(classes_of_interest)
-    answered = set(labels["id"])
+    """The catalogue a user hands over (seed 002): every spectrum whose latest answer
+    (`answers`: `id`, `label`) is a class of interest, and every unanswered one (neither
+    answered nor `held_out`; "unsure" counts as unanswered) that `predictions` (`id`,
+    `predicted`, `probability`) put in one: `id`, `label`, `probability`, `source`."""
+    interest = set(classes_of_interest)
+    sure = answers.loc[answers["label"] != UNSURE].drop_duplicates("id", keep="last")
+    confirmed = sure.loc[sure["label"].isin(interest), ["id", "label"]]
     predicted = predictions.loc[
-        predictions["predicted"].isin(interesting) & ~predictions["id"].isin(answered),
+        predictions["predicted"].isin(interest)
+        & ~predictions["id"].isin(set(sure["id"]) | set(held_out)),
         ["id", "predicted", "probability"],
     ].rename(columns={"predicted": "label"})
-    confirmed = labels.loc[labels["label"].isin(interesting), ["id", "label"]]
     return pd.concat(
         [predicted.assign(source=PREDICTED), confirmed.assign(probability=1.0, source=CONFIRMED)],
         ignore_index=True,

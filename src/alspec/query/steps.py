@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alspec.errors import MissingInput
+from alspec.errors import InputError, MissingInput
 from alspec.io import read_table, write_table
 from alspec.pool.store import open_store, select
 from alspec.query import discovery
@@ -25,7 +25,7 @@ from alspec.query.batch import (
     select_batch,
     top_scores,
 )
-from alspec.vocabulary import UNCERTAIN, probability_columns
+from alspec.vocabulary import INTEREST, UNCERTAIN, interest_probability, probability_columns
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def query(
     """The query step: from the pool's `predictions`, the batch to ask (config `query`:
     the strategy's best, spread over different-looking `window`s with `diversity`, mixed
     with discovery's sources over `features` and `anomaly_scores` while a class of
-    interest is scarce, a random sample of the candidates and of the pool), never one
+    interest is scarce, the estimate sample and the pool sample), never one
     already answered (`training_set`) or `held_out`; and the candidates. Iteration n
     draws with seed query.seed + n. Writes both; returns (batch, candidates)."""
     chosen, interest = settings["query"], settings["classes_of_interest"]
@@ -57,6 +57,7 @@ def query(
     answered = read_table(training_set, required=("id", "label"))
     rng = np.random.default_rng(seed)
     table["score"] = pool_scores(table, chosen["strategy"], settings["classes"], rng, predictions)
+    table[INTEREST] = interest_probability(table, interest)
     pick = (
         diverse_pick(chosen["diversity"], window, seed)
         if chosen["diversity"]["enabled"]
@@ -64,24 +65,35 @@ def query(
     )
     if chosen["discovery"]["sources"]:
         pick = with_discovery(pick, chosen, interest, answered, features, anomaly_scores, seed=seed)
-    never = set(answered["id"])
-    if held_out:
-        never |= set(read_table(held_out, required=("id", "label"))["id"])
+    kept_out = set(read_table(held_out, required=("id", "label"))["id"]) if held_out else set()
+    never = set(answered["id"]) | kept_out
+    check_sample_size(chosen, len(table) - table["id"].isin(never).sum(), predictions)
     batch = select_batch(
         table,
         never,
         interest,
         chosen["batch_size"],
-        chosen["random_sample_size"],
+        chosen["estimate_sample"],
         rng,
         pick,
         chosen["pool_sample_size"],
         requested_ids(requested, table, never) if requested else (),
     )
-    found = candidates(table, answered, interest)
+    found = candidates(table, answered, interest, kept_out)
     write_table(batch, out)
     write_table(found, candidates_out)
     return batch, found
+
+
+def check_sample_size(chosen: Mapping[str, Any], unanswered: int, source: str | Path) -> None:
+    """The samples must fit in what is left to ask: else one line naming the key,
+    before anything is asked."""
+    for key in ("estimate_sample", "pool_sample_size"):
+        if chosen[key] > unanswered:
+            raise InputError(
+                f"query.{key}: {chosen[key]} exceeds the {unanswered} spectra of {source}"
+                " not yet answered or held out"
+            )
 
 
 def requested_ids(requested: str | Path, predictions: pd.DataFrame, never: set) -> list[str]:

@@ -16,23 +16,33 @@ from matplotlib.figure import Figure
 
 
 def learning_curve_figure(curve: pd.DataFrame) -> Figure:
-    """Classification mode: per labels trained on, the candidates' precision with its
-    interval, the F1 scores there are, the candidates, and the labels of interest found
-    by each reason they were asked."""
+    """Classification mode: per labels trained on, the catalogue's estimated precision
+    and completeness with their intervals (the truth dashed, where known), the F1 scores
+    there are, the catalogue's size, and the labels of interest found by each reason
+    they were asked."""
     figure = Figure(figsize=(11, 7.5), layout="constrained")
-    (precision, f1), (candidates, found) = figure.subplots(2, 2, sharex=True)
+    (estimates, f1), (catalogue, found) = figure.subplots(2, 2, sharex=True)
     labels = curve["labels"]
-    measured = curve.dropna(subset=["precision"])
-    if len(measured):
-        precision.fill_between(
-            measured["labels"], measured["precision_low"], measured["precision_high"],
-            alpha=0.25, label="interval",
-        )  # fmt: skip
-        precision.plot(measured["labels"], measured["precision"], "o-", label="estimate")
-        precision.legend(loc="lower right")
+    for colour, name in (("C0", "precision"), ("C1", "completeness")):
+        measured = curve.dropna(subset=[name])
+        if len(measured):
+            estimates.fill_between(
+                measured["labels"], measured[f"{name}_low"], measured[f"{name}_high"],
+                color=colour, alpha=0.2,
+            )  # fmt: skip
+            estimates.plot(measured["labels"], measured[name], "o-", color=colour, label=name)
+        truth = f"truth_{name}"
+        if truth in curve and curve[truth].notna().any():
+            estimates.plot(labels, curve[truth], "--", color=colour, label=f"{name} (truth)")
+    if estimates.get_legend_handles_labels()[0]:
+        estimates.legend(loc="lower right", fontsize="small")
     else:
-        _note(precision, "no precision estimate yet (no random candidates answered)")
-    precision.set(title="Candidates' precision (random sample)", ylabel="precision", ylim=(0, 1.02))
+        _note(estimates, "no estimate yet (too few answers in the estimate sample)")
+    estimates.set(
+        title="Catalogue: precision and completeness (estimate sample)",
+        ylabel="estimate and interval",
+        ylim=(0, 1.02),
+    )
     scores = {"validation_f1": "validation", "held_out_f1": "held-out set", "truth_f1": "truth"}
     drawn = [c for c in scores if c in curve and curve[c].notna().any()]
     for column in drawn:
@@ -42,14 +52,16 @@ def learning_curve_figure(curve: pd.DataFrame) -> Figure:
     else:
         _note(f1, "no F1 measurable yet")
     f1.set(title="F1 (classes of interest)", ylabel="F1", ylim=(0, 1.02))
-    candidates.plot(labels, curve["candidates"], "o-", color="black")
-    candidates.set(title="Candidates", xlabel="labels trained on", ylabel="spectra")
+    catalogue.plot(labels, curve["catalogue"], "o-", color="black")
+    catalogue.set(
+        title="Catalogue (answered and predicted)", xlabel="labels trained on", ylabel="spectra"
+    )
     found.plot(labels, curve["found"], "o-", color="black", label="all")
     for column in sorted(c for c in curve if c.startswith("found_by_")):
         found.plot(labels, curve[column], ".--", label=column.removeprefix("found_by_"))
     found.legend(title="asked as", loc="upper left", fontsize="small")
     found.set(title="Labels of interest found", xlabel="labels trained on", ylabel="labels")
-    for axes in (precision, f1, candidates, found):
+    for axes in (estimates, f1, catalogue, found):
         axes.grid(alpha=0.3)
     return figure
 
@@ -141,20 +153,24 @@ def relevance_figure(batch: pd.Series, so_far: pd.Series, maximum: int) -> Figur
 
 def stopping_figure(history: pd.DataFrame, advice: Mapping[str, Any]) -> Figure:
     """The candidate list's overlap with the iteration before, new and dropped candidates,
-    the precision and its interval's width, the thresholds of report.stop dashed, and the
-    advice as the title."""
+    the catalogue's estimated precision and completeness and their intervals' widths,
+    the thresholds of report.stop dashed, and the advice as the title."""
     rule = advice["rule"]
     figure = Figure(figsize=(11, 4.2), layout="constrained")
     overlap, churn = figure.subplots(1, 2, sharex=True)
     iterations = history["iteration"]
     overlap.plot(iterations, history["overlap"], "o-", color="black", label="overlap (Jaccard)")
     overlap.axhline(rule["overlap"], ls="--", color="black", alpha=0.5)
+    for marker, colour, name in (("s-", "C0", "precision"), ("D-", "C1", "completeness")):
+        if name in history:
+            overlap.plot(iterations, history[name], marker, color=colour, label=name)
+            overlap.plot(
+                iterations, history[f"{name}_width"], ":", color=colour,
+                label=f"{name}: interval width",
+            )  # fmt: skip
     if "precision" in history:
-        overlap.plot(iterations, history["precision"], "s-", color="C0", label="precision")
-        overlap.plot(
-            iterations, history["interval_width"], "^-", color="C1", label="interval width"
-        )
-        overlap.axhline(rule["interval_width"], ls="--", color="C1", alpha=0.5)
+        overlap.axhline(rule["precision"], ls="--", color="C0", alpha=0.5)
+        overlap.axhline(rule["interval_width"], ls="--", color="grey", alpha=0.5)
     overlap.set(
         title="Candidate list against the iteration before", xlabel="iteration", ylim=(0, 1.02)
     )

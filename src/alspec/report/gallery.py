@@ -16,9 +16,9 @@ from matplotlib.figure import Figure
 
 from alspec.layout import CATALOG
 from alspec.pool.store import open_pool, open_store, select
-from alspec.vocabulary import CANDIDATE_SAMPLE, PREDICTED
+from alspec.vocabulary import ESTIMATE_SAMPLE, PREDICTED
 
-TOP, RANDOM_SAMPLE = "top", "random sample"
+TOP, SAMPLED = "top", "estimate sample"
 COLUMNS = 4
 THUMBNAIL_BIN = 8  # whole-spectrum pixels averaged into one of the thumbnail
 
@@ -27,12 +27,13 @@ def candidate_rows(
     candidates: pd.DataFrame, batch: pd.DataFrame, answers: pd.DataFrame, top: int
 ) -> pd.DataFrame:
     """Classification mode: the `top` candidates by probability among those predicted,
-    then every random-sample candidate the batch asked (FR12), each with the oracle's
+    then every candidate the batch's estimate sample drew (FR12), each with the oracle's
     answer where there is one: `id`, `group`, `predicted`, `probability`, `answer`."""
     best = candidates.loc[candidates["source"] == PREDICTED]
     best = best.sort_values(["probability", "id"], ascending=[False, True]).head(top)
     best = best.rename(columns={"label": "predicted"}).assign(group=TOP)
-    sample = batch.loc[batch["reason"] == CANDIDATE_SAMPLE].assign(group=RANDOM_SAMPLE)
+    drawn = (batch["reason"] == ESTIMATE_SAMPLE) & batch["id"].isin(set(candidates["id"]))
+    sample = batch.loc[drawn].assign(group=SAMPLED)
     rows = pd.concat([best, sample], ignore_index=True)
     return _with_answers(rows[["id", "group", "predicted", "probability"]], answers)
 

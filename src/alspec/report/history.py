@@ -23,27 +23,32 @@ def learning_curve(
 ) -> pd.DataFrame:
     """One row per iteration (classification mode) from its performance record and its
     answers so far (training set and batch: `label`, `reason`): the labels trained on,
-    the candidates, their precision and interval, the F1 scores there are, and the
-    labels of a class of interest found so far, in all (`found`) and by the reason they
-    were asked (`found_by_<reason>`: the cold start, uncertainty, a discovery source)."""
+    the catalogue's size, its estimated precision and completeness with their intervals,
+    the objects of interest the next 100 labels are expected to add, the F1 scores there
+    are (and the catalogue's true precision and completeness where a truth is known),
+    and the labels of a class of interest found so far, in all (`found`) and by the
+    reason they were asked (`found_by_<reason>`: the cold start, uncertainty, a
+    discovery source)."""
     interest = set(classes_of_interest)
     rows = []
     for record, known in zip(records, answers, strict=True):
-        estimate = record["candidate_precision"]
-        low, high = estimate["precision_interval"]
+        catalogue = record["catalogue"]
         found = known.loc[known["label"].isin(interest)]
+        truth = (record.get("truth") or {}).get("catalogue") or {}
         rows.append(
             {
                 "iteration": record["iteration"],
                 "labels": record["training_set_size"],
-                "candidates": record["candidates"],
-                "precision": estimate["precision"],
-                "precision_low": low if estimate["precision"] is not None else None,
-                "precision_high": high if estimate["precision"] is not None else None,
-                "precision_sample": estimate["sample_size"],
+                "catalogue": catalogue["size"],
+                **estimate_columns(catalogue, "precision"),
+                **estimate_columns(catalogue, "completeness"),
+                "estimate_sample": catalogue["sample"]["size"],
+                **next_hundred_columns(catalogue["next_hundred"]),
                 "validation_f1": record.get("validation_f1"),
                 "held_out_f1": (record.get("held_out") or {}).get("interest_f1"),
                 "truth_f1": (record.get("truth") or {}).get("interest_f1"),
+                "truth_precision": truth.get("precision"),
+                "truth_completeness": truth.get("completeness"),
                 "found": len(found),
                 **{f"found_by_{r}": len(g) for r, g in found.groupby("reason", sort=True)},
             }
@@ -51,8 +56,26 @@ def learning_curve(
     curve = pd.DataFrame(rows)
     by_reason = [c for c in curve if c.startswith("found_by_")]
     curve[by_reason] = curve[by_reason].fillna(0).astype(int)
-    measured = ("precision", "precision_low", "precision_high", "validation_f1", "held_out_f1")
-    return curve.astype(dict.fromkeys(measured, float) | {"truth_f1": float})
+    measured = [c for c in curve if c not in ("iteration", "labels", "catalogue", "found")]
+    return curve.astype(dict.fromkeys(set(measured) - set(by_reason), float))
+
+
+def next_hundred_columns(expected: Mapping[str, Any]) -> dict[str, float | None]:
+    """The objects of interest the next 100 labels are expected to add, and the interval."""
+    low, high = expected["interval"] or (None, None)
+    return {
+        "next_hundred": expected["per_hundred"],
+        "next_hundred_low": low,
+        "next_hundred_high": high,
+    }
+
+
+def estimate_columns(catalogue: Mapping[str, Any], name: str) -> dict[str, float | None]:
+    """An estimate of the catalogue and its interval as columns <name>, <name>_low,
+    <name>_high (None where not measurable yet)."""
+    estimate = catalogue[name]
+    low, high = estimate["interval"] or (None, None)
+    return {name: estimate["estimate"], f"{name}_low": low, f"{name}_high": high}
 
 
 def ranking_curve(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
@@ -85,11 +108,16 @@ def candidate_change(previous: Collection[str], current: Collection[str]) -> dic
     }
 
 
+ESTIMATES = ("precision", "completeness")
+
+
 def candidate_history(
     candidate_ids: Sequence[Collection[str]], curve: pd.DataFrame
 ) -> pd.DataFrame:
     """Per iteration (the curve's rows, in order, with the candidate ids of each): the
-    candidates, their change from the iteration before and the precision's interval."""
+    candidates, their change from the iteration before and, where the curve has them,
+    the catalogue's estimates with their intervals' widths and the next 100 labels'
+    expected finds."""
     rows = []
     for i, ids in enumerate(candidate_ids):
         change = candidate_change(candidate_ids[i - 1], ids) if i else {}
@@ -99,18 +127,26 @@ def candidate_history(
     history = pd.DataFrame(rows).reindex(
         columns=["iteration", "candidates", "overlap", "new", "dropped"]
     )
-    if "precision" in curve:
-        history["precision"] = curve["precision"].to_numpy()
-        history["interval_width"] = (curve["precision_high"] - curve["precision_low"]).to_numpy()
+    for name in ESTIMATES:
+        if name in curve:
+            for column in (name, f"{name}_low", f"{name}_high"):
+                history[column] = curve[column].to_numpy()
+            history[f"{name}_width"] = history[f"{name}_high"] - history[f"{name}_low"]
+    for column in ("next_hundred", "next_hundred_low", "next_hundred_high"):
+        if column in curve:
+            history[column] = curve[column].to_numpy()
     return history
 
 
 def stopping_advice(history: pd.DataFrame, stop: Mapping[str, Any]) -> dict[str, Any]:
-    """Whether another iteration is worth its labels (config report.stop): the candidates
-    have settled when, over the last `patience` iterations, each list overlapped the one
-    before by at least `overlap`, the precision moved by at most `precision_change` and its
-    interval is no wider than `interval_width` (where the history has a precision).
-    Returns the verdict, one sentence saying why, and each condition's state."""
+    """Whether another iteration is worth its labels (config report.stop): the catalogue
+    is ready when, over the last `patience` iterations, each candidate list overlapped
+    the one before by at least `overlap`, and (where the history has estimates) the
+    precision estimate has reached `precision`, the completeness estimate has stopped
+    rising (the latest lies within the interval of the one `patience` iterations
+    before) and both intervals are no wider than `interval_width`. Returns the verdict,
+    one sentence saying why and what the next 100 labels are expected to add, and each
+    condition's state."""
     patience = stop["patience"]
     recent = history.tail(patience)
     reasons: list[str] = []
@@ -121,33 +157,58 @@ def stopping_advice(history: pd.DataFrame, stop: Mapping[str, Any]) -> dict[str,
         if low < stop["overlap"]:
             reasons.append(f"the candidate list moved (overlap {low:.2f} < {stop['overlap']:.2f})")
         if "precision" in history:
-            reasons += _precision_reasons(history.tail(patience + 1), stop)
+            reasons += _estimate_reasons(history.tail(patience + 1), stop)
     settled = not reasons
     sentence = (
         f"{SETTLED}: over the last {patience} iterations they overlapped by at least"
         f" {stop['overlap']:.2f}"
-        + (", with a steady, narrow precision" if "precision" in history else "")
+        + (
+            f", the precision reached {stop['precision']:.2f} and the completeness stopped rising"
+            if "precision" in history
+            else ""
+        )
         if settled
         else f"{GO_ON}: " + "; ".join(reasons)
     )
-    return {"settled": settled, "advice": sentence, "reasons": reasons, "rule": dict(stop)}
+    return {
+        "settled": settled,
+        "advice": sentence + _next_hundred_text(history),
+        "reasons": reasons,
+        "rule": dict(stop),
+    }
 
 
-def _precision_reasons(recent: pd.DataFrame, stop: Mapping[str, Any]) -> list[str]:
-    """What in the recent precision estimates says the candidates have not settled."""
-    precision = recent["precision"]
-    if precision.isna().any():
-        return [f"the precision is not measured in each of the last {len(recent)} iterations"]
+def _estimate_reasons(recent: pd.DataFrame, stop: Mapping[str, Any]) -> list[str]:
+    """What in the recent estimates says the catalogue is not ready."""
+    latest, first = recent.iloc[-1], recent.iloc[0]
+    unmeasured = [name for name in ESTIMATES if pd.isna(latest[name])]
+    if unmeasured:
+        return [f"the {' and '.join(unmeasured)} not measurable yet"]
     reasons = []
-    moved = float(precision.diff().abs().max())
-    if moved > stop["precision_change"]:
-        reasons.append(f"the precision moved by {moved:.2f} (> {stop['precision_change']:.2f})")
-    width = float(recent["interval_width"].iloc[-1])
-    if width > stop["interval_width"]:
-        reasons.append(
-            f"the precision's interval is {width:.2f} wide (> {stop['interval_width']:.2f})"
-        )
+    if latest["precision"] < stop["precision"]:
+        reasons.append(f"the precision {latest['precision']:.2f} is below {stop['precision']:.2f}")
+    if pd.isna(first["completeness"]) or latest["completeness"] > first["completeness_high"]:
+        since = int(first["iteration"])
+        reasons.append(f"the completeness is still rising (beyond iteration {since}'s interval)")
+    for name in ESTIMATES:
+        if latest[f"{name}_width"] > stop["interval_width"]:
+            reasons.append(
+                f"the {name}'s interval is {latest[f'{name}_width']:.2f} wide"
+                f" (> {stop['interval_width']:.2f})"
+            )
     return reasons
+
+
+def _next_hundred_text(history: pd.DataFrame) -> str:
+    """ "; the next 100 labels are expected to add 4 [1, 10] objects of interest"."""
+    if "next_hundred" not in history or pd.isna(history["next_hundred"].iloc[-1]):
+        return ""
+    latest = history.iloc[-1]
+    return (
+        f"; the next 100 labels are expected to add {latest['next_hundred']:.0f}"
+        f" [{latest['next_hundred_low']:.0f}, {latest['next_hundred_high']:.0f}]"
+        " objects of interest to the catalogue"
+    )
 
 
 def known_answers(training_set: pd.DataFrame, batch: pd.DataFrame) -> pd.DataFrame:
