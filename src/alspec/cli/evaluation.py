@@ -1,4 +1,4 @@
-"""Evaluation: the candidates' precision, anomaly mode's ranking, an iteration's provenance."""
+"""Evaluation: the catalogue's estimates, anomaly mode's ranking, an iteration's provenance."""
 
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ def _query_options(p: argparse.ArgumentParser) -> None:
     settings_options(p, "query")
 
 
-@command("query", "choose the batch to ask: most uncertain plus random candidates", _query_options)
+@command("query", "choose the batch: most uncertain plus the estimate sample", _query_options)
 def run_query(args: argparse.Namespace) -> None:
     from alspec.query.steps import query
 

@@ -178,10 +178,7 @@ def _interval(value: float, bounds: np.ndarray) -> dict:
     estimate = {"estimate": float(np.clip(value, 0, 1)), "interval": [float(low), float(high)]}
     if high - low <= 2 * WIDEST:
         return estimate
-    why = (
-        f"its interval [{low:.2f}, {high:.2f}] is wider than +/-{WIDEST}: the estimate"
-        " sample cannot support it yet (query.estimate_sample)"
-    )
+    why = f"interval [{low:.2f}, {high:.2f}] wider than +/-{WIDEST}"
     return _unmeasured(why) | {"unsupported": estimate}
 
 
