@@ -227,16 +227,23 @@ def train_and_predict(
 
 
 def next_batch(
-    survey: Survey, run: dict, pool_p: np.ndarray, labelled: np.ndarray, size: int, rng, seed: int
-) -> tuple[np.ndarray, dict]:
-    """Rows the loop asks next, by the pipeline's own batch choice, and discovery's plan."""
+    survey: Survey,
+    run: dict,
+    pool_p: np.ndarray,
+    predictions: pd.DataFrame,
+    labelled: np.ndarray,
+    size: int,
+    rng,
+    seed: int,
+) -> tuple[pd.DataFrame, dict]:
+    """The batch the loop asks next from the pool's `predictions` (probabilities
+    `pool_p`), by the pipeline's own batch choice, and discovery's plan."""
     from alspec.query import discovery
     from alspec.query.batch import select_batch, top_scores
     from alspec.query.strategies import scores
     from alspec.vocabulary import UNCERTAIN
 
-    predictions = pool_predictions(survey, pool_p)
-    predictions["score"] = scores(run["strategy"], pool_p, rng)
+    predictions = predictions.assign(score=scores(run["strategy"], pool_p, rng))
     answers = pd.DataFrame(
         {
             "id": survey.ids[labelled],
@@ -287,7 +294,11 @@ def pool_predictions(survey: Survey, pool_p: np.ndarray) -> pd.DataFrame:
 
 
 def catalogue_point(
-    survey: Survey, pool_p: np.ndarray, labelled: np.ndarray, batch: pd.DataFrame, earlier: list
+    survey: Survey,
+    predictions: pd.DataFrame,
+    labelled: np.ndarray,
+    batch: pd.DataFrame,
+    earlier: list,
 ) -> dict:
     """The catalogue once `batch` is answered: its true precision, completeness and F1
     (the simulated truth) beside the pipeline's estimates from the batch's estimate
@@ -301,7 +312,6 @@ def catalogue_point(
     before = pd.DataFrame({"id": survey.ids[labelled], "label": names[survey.y[labelled]]})
     rows = survey.ids.get_indexer(batch["id"])
     answers = batch.assign(label=names[survey.y[rows]])
-    predictions = pool_predictions(survey, pool_p)
     members = candidates(predictions, pd.concat([before, answers]), INTEREST)
     quality = catalogue_quality(
         predictions,
@@ -361,9 +371,10 @@ def learning_curve(
             "train_seconds": round(report["seconds"], 1),
         }
         if round_ < rounds - 1:
-            asked, plan = next_batch(survey, run, pool_p, labelled, batch, rng, seed)
+            predictions = pool_predictions(survey, pool_p)
+            asked, plan = next_batch(survey, run, pool_p, predictions, labelled, batch, rng, seed)
             rows = survey.ids.get_indexer(asked["id"])
-            point["catalogue"] = catalogue_point(survey, pool_p, labelled, asked, samples)
+            point["catalogue"] = catalogue_point(survey, predictions, labelled, asked, samples)
             picked = pd.Series(survey.reasons[rows])
             hits = pd.Series(np.isin(survey.y[rows], [1, 2]))
             point["batch"] = {

@@ -27,7 +27,8 @@ DISCOVERY_SOURCES = ("anomaly", "typical", "prior")
 
 # The columns of a query batch (the estimate sample's draws also name their stratum and
 # the probability they were drawn with, `inclusion`), and of a label table.
-BATCH_COLUMNS = ("id", "score", "reason", "predicted", "probability", "stratum", "inclusion")
+SAMPLE_COLUMNS = ("stratum", "inclusion")
+BATCH_COLUMNS = ("id", "score", "reason", "predicted", "probability", *SAMPLE_COLUMNS)
 LABEL_COLUMNS = ("id", "label", "comment", "annotator", "batch", "reason", "predicted")
 
 # Where a candidate comes from: the `source` column of a candidate list.

@@ -23,7 +23,7 @@ from alspec.evaluation.provenance import record
 from alspec.evaluation.ranking import class_ranking_scores
 from alspec.io import read_json, read_table, write_json
 from alspec.query.batch import candidates
-from alspec.vocabulary import INTEREST, UNSURE, interest_probability
+from alspec.vocabulary import INTEREST, SAMPLE_COLUMNS, UNSURE, interest_probability
 
 
 def evaluate(
@@ -63,7 +63,7 @@ def evaluate(
             members=members,
             before=trained_on,
             held_out=held,
-            batch=read_table(query, required=("id", "reason", "stratum", "inclusion")),
+            batch=read_table(query, required=("id", "reason", *SAMPLE_COLUMNS)),
             answers=answers,
             classes_of_interest=interest,
             confidence=confidence,

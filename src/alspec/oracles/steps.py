@@ -19,15 +19,13 @@ from alspec.io import read_json, read_table, write_json, write_table
 from alspec.oracles import simulated
 from alspec.oracles.labels import check, merge, record
 from alspec.oracles.watch import Workflow, run_until_done
-from alspec.vocabulary import BATCH_COLUMNS, answers
+from alspec.vocabulary import BATCH_COLUMNS, SAMPLE_COLUMNS, answers
 
 logger = logging.getLogger(__name__)
 
 # what the oracle needs of a batch: anomaly mode's lacks the probability and the
 # estimate sample's columns
-ASKED = tuple(
-    column for column in BATCH_COLUMNS if column not in ("probability", "stratum", "inclusion")
-)
+ASKED = tuple(c for c in BATCH_COLUMNS if c not in ("probability", *SAMPLE_COLUMNS))
 BACKENDS = ("simulated", "labelstudio")  # config oracle.backend
 
 

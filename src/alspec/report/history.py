@@ -33,6 +33,7 @@ def learning_curve(
     rows = []
     for record, known in zip(records, answers, strict=True):
         catalogue = record["catalogue"]
+        expected = catalogue["next_hundred"]
         found = known.loc[known["label"].isin(interest)]
         truth = (record.get("truth") or {}).get("catalogue") or {}
         rows.append(
@@ -40,10 +41,12 @@ def learning_curve(
                 "iteration": record["iteration"],
                 "labels": record["training_set_size"],
                 "catalogue": catalogue["size"],
-                **estimate_columns(catalogue, "precision"),
-                **estimate_columns(catalogue, "completeness"),
+                **interval_columns("precision", **catalogue["precision"]),
+                **interval_columns("completeness", **catalogue["completeness"]),
                 "estimate_sample": catalogue["sample"]["size"],
-                **next_hundred_columns(catalogue["next_hundred"]),
+                **interval_columns(
+                    "next_hundred", estimate=expected["per_hundred"], interval=expected["interval"]
+                ),
                 "validation_f1": record.get("validation_f1"),
                 "held_out_f1": (record.get("held_out") or {}).get("interest_f1"),
                 "truth_f1": (record.get("truth") or {}).get("interest_f1"),
@@ -60,22 +63,13 @@ def learning_curve(
     return curve.astype(dict.fromkeys(set(measured) - set(by_reason), float))
 
 
-def next_hundred_columns(expected: Mapping[str, Any]) -> dict[str, float | None]:
-    """The objects of interest the next 100 labels are expected to add, and the interval."""
-    low, high = expected["interval"] or (None, None)
-    return {
-        "next_hundred": expected["per_hundred"],
-        "next_hundred_low": low,
-        "next_hundred_high": high,
-    }
-
-
-def estimate_columns(catalogue: Mapping[str, Any], name: str) -> dict[str, float | None]:
-    """An estimate of the catalogue and its interval as columns <name>, <name>_low,
-    <name>_high (None where not measurable yet)."""
-    estimate = catalogue[name]
-    low, high = estimate["interval"] or (None, None)
-    return {name: estimate["estimate"], f"{name}_low": low, f"{name}_high": high}
+def interval_columns(
+    name: str, *, estimate: float | None, interval: Sequence[float] | None, **_: Any
+) -> dict[str, float | None]:
+    """An estimate and its interval (as performance.json holds them) as columns <name>,
+    <name>_low, <name>_high: None where not measurable yet."""
+    low, high = interval or (None, None)
+    return {name: estimate, f"{name}_low": low, f"{name}_high": high}
 
 
 def ranking_curve(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
